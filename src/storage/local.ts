@@ -1,0 +1,152 @@
+// The local directory backend. Layout (docs/FORMAT.md): config, keys/, data/XX/ (first two hex digits),
+// index/, snapshots/, locks/, tmp/ (temporary files, never read).
+import { open, readdir, stat, unlink, mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AirgapError, fail, fromSystemError } from '../errors.js';
+import { createFileExclusive, fsyncDir } from '../util/durable-fs.js';
+import {
+  type Backend,
+  type ObjectInfo,
+  type ObjectType,
+  type PutResult,
+  OBJECT_TYPES,
+  isValidObjectName,
+} from './backend.js';
+
+export function objectPath(root: string, type: ObjectType, name: string): string {
+  if (!isValidObjectName(type, name)) fail('USAGE', `invalid object name ${type}/${name}`);
+  if (type === 'config') return join(root, 'config');
+  if (type === 'data') return join(root, 'data', name.slice(0, 2), name);
+  return join(root, type, name);
+}
+
+export function openLocalBackend(root: string): Backend {
+  const tmpDir = join(root, 'tmp');
+  return {
+    location: root,
+    capabilities: { delete: true, locks: true },
+
+    async exists() {
+      try {
+        await stat(join(root, 'config'));
+        return true;
+      } catch {
+        return false;
+      }
+    },
+
+    async create() {
+      try {
+        await mkdir(root, { recursive: true });
+        for (const t of OBJECT_TYPES) if (t !== 'config') await mkdir(join(root, t), { recursive: true });
+        await mkdir(tmpDir, { recursive: true });
+        await fsyncDir(root);
+      } catch (e) {
+        throw fromSystemError(e, `creating repository at ${root}`);
+      }
+    },
+
+    async put(type, name, data): Promise<PutResult> {
+      const path = objectPath(root, type, name);
+      const r = await createFileExclusive(path, data, tmpDir);
+      if (r === 'exists') {
+        const have = await readFile(path);
+        if (!have.equals(Buffer.from(data.buffer, data.byteOffset, data.byteLength))) {
+          fail('OBJECT_EXISTS_DIFFERENT', `${type}/${name} already exists with different content`);
+        }
+      }
+      return r;
+    },
+
+    async get(type, name) {
+      try {
+        return await readFile(objectPath(root, type, name));
+      } catch (e) {
+        if (e instanceof AirgapError) throw e;
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') fail('NOT_FOUND', `object ${type}/${name} not found`);
+        throw fromSystemError(e, `reading ${type}/${name}`);
+      }
+    },
+
+    async getRange(type, name, offset, length) {
+      let fh;
+      try {
+        fh = await open(objectPath(root, type, name), 'r');
+        const buf = Buffer.allocUnsafe(length);
+        let got = 0;
+        while (got < length) {
+          const { bytesRead } = await fh.read(buf, got, length - got, offset + got);
+          if (bytesRead === 0) break;
+          got += bytesRead;
+        }
+        if (got !== length) fail('INTEGRITY', `object ${type}/${name} is shorter than expected`);
+        return buf;
+      } catch (e) {
+        if (e instanceof AirgapError) throw e;
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') fail('NOT_FOUND', `object ${type}/${name} not found`);
+        throw fromSystemError(e, `reading ${type}/${name}`);
+      } finally {
+        await fh?.close();
+      }
+    },
+
+    async stat(type, name): Promise<ObjectInfo | null> {
+      try {
+        const s = await stat(objectPath(root, type, name));
+        return { name, size: s.size };
+      } catch (e) {
+        if (e instanceof AirgapError) throw e;
+        return null;
+      }
+    },
+
+    async list(type) {
+      if (type === 'config') {
+        const s = await this.stat('config', 'config');
+        return s ? [s] : [];
+      }
+      const dirs = type === 'data' ? await subdirs(join(root, 'data')) : [join(root, type)];
+      const out: ObjectInfo[] = [];
+      for (const d of dirs) {
+        let names: string[];
+        try {
+          names = await readdir(d);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
+          throw fromSystemError(e, `listing ${d}`);
+        }
+        for (const n of names) {
+          if (!isValidObjectName(type, n)) continue; // temporary or foreign files are not objects
+          try {
+            const s = await stat(join(d, n));
+            out.push({ name: n, size: s.size });
+          } catch {
+            // removed meanwhile (prune): not listed
+          }
+        }
+      }
+      return out;
+    },
+
+    async delete(type, name) {
+      const p = objectPath(root, type, name);
+      try {
+        await unlink(p);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw fromSystemError(e, `deleting ${type}/${name}`);
+      }
+    },
+
+    async close() {},
+  };
+}
+
+async function subdirs(dir: string): Promise<string[]> {
+  try {
+    const names = await readdir(dir);
+    return names.filter((n) => /^[0-9a-f]{2}$/.test(n)).map((n) => join(dir, n));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw fromSystemError(e, `listing ${dir}`);
+  }
+}

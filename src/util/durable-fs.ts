@@ -1,0 +1,98 @@
+// Durable file writes: write to a temporary name in the same directory tree, fsync the file, move it
+// into place, fsync the directory. A crash at any point leaves either nothing or the complete file under
+// the final name, never a partial one.
+import { open, link, rename, unlink, mkdir, readFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { dirname, join } from 'node:path';
+import { fromSystemError } from '../errors.js';
+
+export async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+async function writeTemp(tmpDir: string, data: Uint8Array | readonly Uint8Array[]): Promise<string> {
+  const tmp = join(tmpDir, `.tmp-${process.pid}-${randomBytes(8).toString('hex')}`);
+  const fh = await open(tmp, 'wx', 0o600);
+  try {
+    if (data instanceof Uint8Array) await fh.writeFile(data);
+    else await fh.writev(data as Uint8Array[]);
+    await fh.sync();
+  } catch (e) {
+    await fh.close().catch(() => {});
+    await unlink(tmp).catch(() => {});
+    throw e;
+  }
+  await fh.close();
+  return tmp;
+}
+
+/** Replaces `path` atomically (rename). For state that is legitimately rewritten. */
+export async function writeFileAtomic(
+  path: string,
+  data: Uint8Array | string,
+  opts: { mode?: number } = {},
+): Promise<void> {
+  const dir = dirname(path);
+  try {
+    await mkdir(dir, { recursive: true });
+    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+    const tmp = await writeTemp(dir, bytes);
+    if (opts.mode !== undefined) {
+      const { chmod } = await import('node:fs/promises');
+      await chmod(tmp, opts.mode);
+    }
+    await rename(tmp, path);
+    await fsyncDir(dir);
+  } catch (e) {
+    throw fromSystemError(e, `writing ${path}`);
+  }
+}
+
+/**
+ * Creates `path` only if it does not exist (link(2) is atomic and fails on an existing name), durably.
+ * Returns 'exists' with no change when a file is already there; the caller decides what that means.
+ */
+export async function createFileExclusive(
+  path: string,
+  data: Uint8Array | readonly Uint8Array[],
+  tmpDir: string,
+): Promise<'created' | 'exists'> {
+  let tmp: string | undefined;
+  try {
+    tmp = await writeTemp(tmpDir, data);
+    try {
+      await link(tmp, path);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return 'exists';
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+        await mkdir(dirname(path), { recursive: true });
+        try {
+          await link(tmp, path);
+        } catch (e2) {
+          if ((e2 as NodeJS.ErrnoException).code === 'EEXIST') return 'exists';
+          throw e2;
+        }
+      } else throw e;
+    }
+    await fsyncDir(dirname(path));
+    return 'created';
+  } catch (e) {
+    throw fromSystemError(e, `writing ${path}`);
+  } finally {
+    if (tmp) await unlink(tmp).catch(() => {});
+  }
+}
+
+export async function readFileOrNull(path: string): Promise<Buffer | null> {
+  try {
+    return await readFile(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw fromSystemError(e, `reading ${path}`);
+  }
+}

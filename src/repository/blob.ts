@@ -1,0 +1,39 @@
+// The encoding of one stored blob (and of every other encrypted object): seal(flag ‖ payload), where
+// flag says whether payload is zstd-compressed. See docs/FORMAT.md, "Encrypted blob".
+import { fail } from '../errors.js';
+import { decompress, maybeCompress, FLAG_RAW, FLAG_ZSTD } from './compress.js';
+import { open, seal } from './crypto.js';
+
+export type BlobType = 'data' | 'tree';
+export const BLOB_TYPE_CODE: Record<BlobType, number> = { data: 0, tree: 1 };
+export const BLOB_TYPES: readonly BlobType[] = ['data', 'tree'];
+
+export function encodeBlob(encKey: Buffer, plain: Buffer, level: number): Buffer {
+  const [flag, payload] = maybeCompress(plain, level);
+  return seal(encKey, [Buffer.of(flag), payload]);
+}
+
+export function decodeBlob(encKey: Buffer, stored: Uint8Array, what: string): Buffer {
+  const inner = open(encKey, stored, what);
+  const flag = inner[0];
+  if (flag !== FLAG_RAW && flag !== FLAG_ZSTD) fail('INTEGRITY', `${what}: unknown compression flag ${flag}`);
+  try {
+    return decompress(flag, inner.subarray(1));
+  } catch {
+    return fail('INTEGRITY', `${what}: cannot be decompressed`);
+  }
+}
+
+/** JSON documents (snapshots, trees, keys' payload) use the same encoding. */
+export function encodeJson(encKey: Buffer, value: unknown, level = 3): Buffer {
+  return encodeBlob(encKey, Buffer.from(JSON.stringify(value)), level);
+}
+
+export function decodeJson<T>(encKey: Buffer, stored: Uint8Array, what: string): T {
+  const plain = decodeBlob(encKey, stored, what);
+  try {
+    return JSON.parse(plain.toString('utf8')) as T;
+  } catch {
+    return fail('INTEGRITY', `${what}: not valid JSON`);
+  }
+}

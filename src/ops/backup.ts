@@ -1,10 +1,11 @@
 // backup: walk the given paths, store what changed since the parent snapshot, write the snapshot last.
 import { closeSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, type BigIntStats } from 'node:fs';
-import { hostname, userInfo } from 'node:os';
+import { availableParallelism, hostname, userInfo } from 'node:os';
 import { resolve, sep } from 'node:path';
 import { AirgapError, fail } from '../errors.js';
 import { createBlobWriter, type BlobWriter, type BlobWriterOptions } from '../repository/blob-writer.js';
 import { findCut } from '../repository/chunker.js';
+import { createEncodePool } from '../repository/encode-pool.js';
 import { acquireLock } from '../repository/lock.js';
 import { hexId, loadIndex, type Repository } from '../repository/repository.js';
 import {
@@ -33,6 +34,13 @@ export interface BackupOptions {
   onProgress?: (p: BackupProgress) => void;
   onWarning?: (w: BackupWarning) => void;
   writer?: BlobWriterOptions;
+  /** Worker threads that compress and encrypt (0: all on the main thread). Default: AIRGAP_WORKERS or the cores, at most 4. */
+  workers?: number;
+}
+
+function defaultWorkers(): number {
+  const n = Number(process.env.AIRGAP_WORKERS);
+  return Number.isInteger(n) && n >= 0 ? n : Math.min(availableParallelism(), 4);
 }
 
 export interface BackupProgress {
@@ -299,7 +307,9 @@ export async function backup(repo: Repository, paths: string[], opts: BackupOpti
       errors: 0,
       durationMs: 0,
     };
-    const writer = createBlobWriter(repo, opts.writer);
+    const workers = opts.workers ?? defaultWorkers();
+    const pool = opts.writer?.encode || workers === 0 ? null : createEncodePool(repo.keys.enc, repo.config.compression, workers);
+    const writer = createBlobWriter(repo, { ...(pool ? { encode: pool.encode } : {}), ...opts.writer });
     const ctx: Ctx = {
       repo,
       writer,
@@ -311,8 +321,13 @@ export async function backup(repo: Repository, paths: string[], opts: BackupOpti
       xattrs: (await loadXattrs(abs)).reader,
       progress: { files: 0, dirs: 0, bytes: 0, current: '' },
     };
-    const tree = await backupTrie(ctx, '/', trie, parentTree);
-    await writer.flush();
+    let tree: string;
+    try {
+      tree = await backupTrie(ctx, '/', trie, parentTree);
+      await writer.flush();
+    } finally {
+      await pool?.close();
+    }
     summary.dataBlobsNew = writer.stats.newBlobs;
     summary.dataAddedRaw = writer.stats.newRawBytes;
     summary.dataAddedStored = writer.stats.storedBytes;

@@ -22,10 +22,15 @@ export function nodeFromStat(name: string, type: NodeType, st: BigIntStats): Tre
   return node;
 }
 
-/** Seconds as a float: what fs.utimes takes (microsecond precision survives a double). */
+/**
+ * Seconds as a float: what fs.utimes takes. libuv truncates it to whole microseconds, and a double near
+ * 1.7e9 s carries ~0.2 µs of error, so aim at the middle of the microsecond: the truncation then lands on
+ * the source's microsecond instead of sometimes the one before.
+ */
 export function nsToSeconds(ns: string): number {
   const n = BigInt(ns);
-  return Number(n / 1_000_000_000n) + Number(n % 1_000_000_000n) / 1e9;
+  const us = (n % 1_000_000_000n) / 1000n;
+  return Number(n / 1_000_000_000n) + (Number(us) + 0.5) / 1e6;
 }
 
 /** An unchanged file (same size, mtime, ctime and inode as in the parent) is not read again. */

@@ -93,14 +93,14 @@ export async function prune(repo: Repository, opts: PruneOptions = {}): Promise<
 
     // 1. Repack the used blobs of partly used packs (their stored bytes are copied as they are).
     const newPacks: IndexPack[] = [];
-    let builder = newPack();
+    let builder = newPack(repo.config.packSize + (1 << 20));
     const flushPack = async (): Promise<void> => {
       if (builder.count === 0) return;
-      const { name, parts, entries } = builder.finish(repo.keys.enc);
-      await repo.backend.put('data', name, Buffer.concat(parts));
+      const { name, bytes, entries } = builder.finish(repo.keys.enc);
+      await repo.backend.put('data', name, bytes);
       newPacks.push({ pack: name, blobs: entries });
       result.packsWritten++;
-      builder = newPack();
+      builder = newPack(repo.config.packSize + (1 << 20));
     };
     for (const pack of repack) {
       for (const e of keepEntries.get(pack) ?? []) {

@@ -1,7 +1,8 @@
-// Saves blobs: deduplicates against the index, encodes (compress + encrypt), fills packs (data and tree
-// blobs in separate packs, so reading trees never drags file data along), writes each full pack, and
-// writes index files for the new packs. Memory: at most `maxInFlight` packs being written plus the two
-// being filled.
+// Saves blobs: deduplicates against the index, encodes (compress + encrypt, on worker threads when a
+// pool is given), fills packs (data and tree blobs in separate packs, so reading trees never drags file
+// data along), writes each full pack, and writes index files for the new packs.
+// Memory is bounded by settings: `maxEncodeBytes` of blobs being encoded, two packs being filled and
+// `maxInFlight` packs being written.
 import { fail } from '../errors.js';
 import { encodeBlob, type BlobType } from './blob.js';
 import { encodeIndexFile, type IndexPack } from './index-file.js';
@@ -18,7 +19,10 @@ export interface BlobWriterStats {
 }
 
 export interface BlobWriter {
-  /** Saves (or finds) the blob, marks it as used by the current snapshot, returns its ID. */
+  /**
+   * Saves (or finds) the blob, marks it as used by the current snapshot, returns its ID. The buffer
+   * belongs to the writer afterwards (it may be handed to a worker thread).
+   */
   save(type: BlobType, plain: Buffer, knownId?: Buffer): Promise<Buffer>;
   /** Writes every open pack and the index for all new packs. */
   flush(): Promise<void>;
@@ -27,19 +31,25 @@ export interface BlobWriter {
 
 export interface BlobWriterOptions {
   maxInFlight?: number;
+  /** Bytes of blobs handed to the encoder and not yet back. */
+  maxEncodeBytes?: number;
   /** Write an index file after this many new packs, so an interrupted run's data is found again. */
   packsPerIndex?: number;
-  /** Encodes a blob; replaced by a worker-pool version for throughput. */
+  /** Encodes a blob; a worker-pool version (encode-pool.ts) for throughput. */
   encode?: (plain: Buffer) => Buffer | Promise<Buffer>;
 }
 
 export function createBlobWriter(repo: Repository, opts: BlobWriterOptions = {}): BlobWriter {
-  const maxInFlight = opts.maxInFlight ?? 2;
+  const maxInFlight = opts.maxInFlight ?? 1;
+  const maxEncodeBytes = opts.maxEncodeBytes ?? 16 * 1024 * 1024;
   const packsPerIndex = opts.packsPerIndex ?? 64;
   const encode = opts.encode ?? ((plain: Buffer) => encodeBlob(repo.keys.enc, plain, repo.config.compression));
-  const builders: Record<BlobType, PackBuilder> = { data: newPack(), tree: newPack() };
+  const capacity = repo.config.packSize + repo.config.chunker.max + (64 << 10);
+  const builders: Record<BlobType, PackBuilder> = { data: newPack(capacity), tree: newPack() };
   const pending = new Set<string>();
-  const inFlight = new Set<Promise<void>>();
+  const writes = new Set<Promise<void>>();
+  const encodes = new Set<Promise<void>>();
+  let encodeBytes = 0;
   let unindexed: { pack: IndexPack; entries: number[] }[] = [];
   let failure: unknown;
   const stats: BlobWriterStats = { newBlobs: 0, dedupedBlobs: 0, newRawBytes: 0, storedBytes: 0, packs: 0, indexFiles: 0 };
@@ -57,8 +67,8 @@ export function createBlobWriter(repo: Repository, opts: BlobWriterOptions = {})
   };
 
   const writePack = async (b: PackBuilder): Promise<void> => {
-    const { name, parts, entries, size } = b.finish(repo.keys.enc);
-    await repo.backend.put('data', name, Buffer.concat(parts));
+    const { name, bytes, entries, size } = b.finish(repo.keys.enc);
+    await repo.backend.put('data', name, bytes);
     const added: number[] = [];
     for (const e of entries) {
       const n = repo.index.add(e.id, { pack: name, type: e.type, offset: e.offset, length: e.length, rawLength: e.rawLength });
@@ -72,16 +82,25 @@ export function createBlobWriter(repo: Repository, opts: BlobWriterOptions = {})
     if (unindexed.length >= packsPerIndex) await writeIndex();
   };
 
-  const startWrite = async (type: BlobType): Promise<void> => {
-    const b = builders[type];
-    builders[type] = newPack();
-    while (inFlight.size >= maxInFlight) await Promise.race(inFlight);
-    const p: Promise<void> = writePack(b)
+  const track = (set: Set<Promise<void>>, p: Promise<void>): void => {
+    const q: Promise<void> = p
       .catch((e) => {
         failure ??= e;
       })
-      .finally(() => inFlight.delete(p));
-    inFlight.add(p);
+      .finally(() => set.delete(q));
+    set.add(q);
+  };
+
+  const startWrite = async (type: BlobType): Promise<void> => {
+    const b = builders[type];
+    builders[type] = newPack(type === 'data' ? capacity : 1024 * 1024);
+    while (writes.size >= maxInFlight) await Promise.race(writes);
+    track(writes, writePack(b));
+  };
+
+  const addStored = async (type: BlobType, id: Buffer, stored: Buffer, rawLength: number): Promise<void> => {
+    builders[type].add(type, id, stored, rawLength);
+    if (builders[type].size >= repo.config.packSize) await startWrite(type);
   };
 
   return {
@@ -94,18 +113,31 @@ export function createBlobWriter(repo: Repository, opts: BlobWriterOptions = {})
         stats.dedupedBlobs++;
         return id;
       }
-      if (plain.length > 0xffffffff) fail('USAGE', 'blob too large');
+      const rawLength = plain.length;
+      if (rawLength > 0xffffffff) fail('USAGE', 'blob too large');
       pending.add(hex);
-      const stored = await encode(plain);
-      builders[type].add(type, id, stored, plain.length);
       stats.newBlobs++;
-      stats.newRawBytes += plain.length;
-      if (builders[type].size >= repo.config.packSize) await startWrite(type);
+      stats.newRawBytes += rawLength;
+      const r = encode(plain);
+      if (Buffer.isBuffer(r)) {
+        await addStored(type, id, r, rawLength);
+        return id;
+      }
+      encodeBytes += rawLength;
+      track(
+        encodes,
+        r.then(async (stored) => {
+          encodeBytes -= rawLength;
+          await addStored(type, id, stored, rawLength);
+        }),
+      );
+      while (encodeBytes > maxEncodeBytes && encodes.size > 0) await Promise.race(encodes);
       return id;
     },
     async flush() {
+      while (encodes.size > 0) await Promise.all(encodes);
       for (const t of ['data', 'tree'] as const) if (builders[t].count > 0) await startWrite(t);
-      await Promise.all(inFlight);
+      while (writes.size > 0) await Promise.all(writes);
       if (failure) throw failure;
       await writeIndex();
     },

@@ -16,21 +16,31 @@ export interface PackEntry {
 }
 
 export interface PackBuilder {
-  add(type: BlobType, id: Buffer, stored: Buffer, rawLength: number): void;
+  add(type: BlobType, id: Buffer, stored: Uint8Array, rawLength: number): void;
   readonly size: number;
   readonly count: number;
-  /** Seals the header; returns the pack's bytes as parts, its name and its entries. */
-  finish(encKey: Buffer): { name: string; parts: Buffer[]; entries: PackEntry[]; size: number };
+  /** Seals the header; returns the pack's bytes, its name and its entries. */
+  finish(encKey: Buffer): { name: string; bytes: Buffer; entries: PackEntry[]; size: number };
 }
 
-export function newPack(): PackBuilder {
-  const parts: Buffer[] = [];
+/** Blobs are copied into one growing buffer, so writing the pack needs no second copy of it. */
+export function newPack(initialCapacity = 1024 * 1024): PackBuilder {
+  let buf = Buffer.allocUnsafe(initialCapacity);
   const entries: PackEntry[] = [];
   let size = 0;
+  const ensure = (extra: number): void => {
+    if (size + extra <= buf.length) return;
+    let cap = buf.length * 2;
+    while (cap < size + extra) cap *= 2;
+    const nb = Buffer.allocUnsafe(cap);
+    buf.copy(nb, 0, 0, size);
+    buf = nb;
+  };
   return {
     add(type, id, stored, rawLength) {
       entries.push({ type, id, offset: size, length: stored.length, rawLength });
-      parts.push(stored);
+      ensure(stored.length);
+      buf.set(stored, size);
       size += stored.length;
     },
     get size() {
@@ -49,12 +59,12 @@ export function newPack(): PackBuilder {
         e.id.copy(plain, o + 9);
       });
       const header = seal(encKey, [plain]);
-      const len = Buffer.allocUnsafe(4);
-      len.writeUInt32LE(header.length);
-      const all = [...parts, header, len];
-      const h = createHash('sha256');
-      for (const p of all) h.update(p);
-      return { name: h.digest('hex'), parts: all, entries, size: size + header.length + 4 };
+      ensure(header.length + 4);
+      header.copy(buf, size);
+      buf.writeUInt32LE(header.length, size + header.length);
+      const total = size + header.length + 4;
+      const bytes = buf.subarray(0, total);
+      return { name: createHash('sha256').update(bytes).digest('hex'), bytes, entries, size: total };
     },
   };
 }

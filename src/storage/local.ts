@@ -1,6 +1,7 @@
 // The local directory backend. Layout (docs/FORMAT.md): config, keys/, data/XX/ (first two hex digits),
 // index/, snapshots/, locks/, tmp/ (temporary files, never read).
-import { open, readdir, stat, unlink, mkdir, readFile } from 'node:fs/promises';
+import { readdir, stat, unlink, mkdir, readFile } from 'node:fs/promises';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { AirgapError, fail, fromSystemError } from '../errors.js';
 import { createFileExclusive, fsyncDir } from '../util/durable-fs.js';
@@ -20,8 +21,11 @@ export function objectPath(root: string, type: ObjectType, name: string): string
   return join(root, type, name);
 }
 
+const MAX_OPEN_FILES = 32;
+
 export function openLocalBackend(root: string): Backend {
   const tmpDir = join(root, 'tmp');
+  const fds = new Map<string, number>();
   return {
     location: root,
     capabilities: { delete: true, locks: true },
@@ -69,15 +73,26 @@ export function openLocalBackend(root: string): Backend {
     },
 
     async getRange(type, name, offset, length) {
-      let fh;
+      // Restores read thousands of small ranges from the same packs: keep descriptors open and read
+      // synchronously from the page cache rather than paying open/read/close through the thread pool.
+      const path = objectPath(root, type, name);
+      let fd = fds.get(path);
       try {
-        fh = await open(objectPath(root, type, name), 'r');
+        if (fd === undefined) {
+          fd = openSync(path, 'r');
+          fds.set(path, fd);
+          if (fds.size > MAX_OPEN_FILES) {
+            const [oldest, ofd] = fds.entries().next().value as [string, number];
+            fds.delete(oldest);
+            closeSync(ofd);
+          }
+        }
         const buf = Buffer.allocUnsafe(length);
         let got = 0;
         while (got < length) {
-          const { bytesRead } = await fh.read(buf, got, length - got, offset + got);
-          if (bytesRead === 0) break;
-          got += bytesRead;
+          const n = readSync(fd, buf, got, length - got, offset + got);
+          if (n === 0) break;
+          got += n;
         }
         if (got !== length) fail('INTEGRITY', `object ${type}/${name} is shorter than expected`);
         return buf;
@@ -85,8 +100,6 @@ export function openLocalBackend(root: string): Backend {
         if (e instanceof AirgapError) throw e;
         if ((e as NodeJS.ErrnoException).code === 'ENOENT') fail('NOT_FOUND', `object ${type}/${name} not found`);
         throw fromSystemError(e, `reading ${type}/${name}`);
-      } finally {
-        await fh?.close();
       }
     },
 
@@ -130,6 +143,11 @@ export function openLocalBackend(root: string): Backend {
 
     async delete(type, name) {
       const p = objectPath(root, type, name);
+      const fd = fds.get(p);
+      if (fd !== undefined) {
+        fds.delete(p);
+        closeSync(fd); // or the space is not freed until we exit
+      }
       try {
         await unlink(p);
       } catch (e) {
@@ -137,7 +155,10 @@ export function openLocalBackend(root: string): Backend {
       }
     },
 
-    async close() {},
+    async close() {
+      for (const fd of fds.values()) closeSync(fd);
+      fds.clear();
+    },
   };
 }
 

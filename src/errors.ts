@@ -27,6 +27,7 @@ export const ExitCode = {
   POWER_FAILED: 33, // the BMC or script refused or failed a power action
   BMC_BUSY: 34, // session limit / 503
   HOOK_FAILED: 35,
+  BMC_IDENTITY: 36, // the BMC's TLS certificate does not match the pinned fingerprint
   REPLICATION_FAILED: 40,
   CLOSE_FAILED: 41, // the window could not be confirmed closed: the worst outcome, alert
   CANCELLED: 130,
@@ -61,6 +62,7 @@ export type ErrorCode =
   | 'BMC_AUTH'
   | 'BMC_BUSY'
   | 'BMC_PROTOCOL'
+  | 'BMC_IDENTITY'
   | 'GAP_TIMEOUT'
   | 'POWER_FAILED'
   | 'HOOK_FAILED'
@@ -95,6 +97,7 @@ const exitCodes: Record<ErrorCode, ExitCodeValue> = {
   BMC_AUTH: ExitCode.BMC_AUTH,
   BMC_BUSY: ExitCode.BMC_BUSY,
   BMC_PROTOCOL: ExitCode.POWER_FAILED,
+  BMC_IDENTITY: ExitCode.BMC_IDENTITY,
   GAP_TIMEOUT: ExitCode.GAP_TIMEOUT,
   POWER_FAILED: ExitCode.POWER_FAILED,
   HOOK_FAILED: ExitCode.HOOK_FAILED,

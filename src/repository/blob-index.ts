@@ -15,6 +15,8 @@ export interface BlobLocation {
 export interface BlobIndex {
   readonly count: number;
   readonly packCount: number;
+  /** Makes room for `total` entries in all, so loading a known number of entries wastes nothing. */
+  reserve(total: number): void;
   /** Adds a blob; a second location of the same ID is kept as an alternative. Returns the entry number. */
   add(id: Buffer, loc: BlobLocation, indexFile?: number): number;
   has(id: Buffer): boolean;
@@ -46,7 +48,7 @@ export function newBlobIndex(initial = 1024): BlobIndex {
   let type = new Uint8Array(cap);
   let marks = new Uint8Array(cap);
   let indexFile = new Int32Array(cap);
-  let table = new Int32Array(cap * 2); // entry + 1, 0 = empty
+  let table = new Int32Array(cap * 2); // entry + 1, 0 = empty; a power of two, at most half full
   let tmask = table.length - 1;
   const packs: string[] = [];
   const packNos = new Map<string, number>();
@@ -63,8 +65,10 @@ export function newBlobIndex(initial = 1024): BlobIndex {
     }
   };
 
-  const grow = (): void => {
-    const ncap = cap * 2;
+  const nextPow2 = (x: number): number => 2 ** Math.ceil(Math.log2(Math.max(x, 2)));
+  // Doubling would leave up to half of a large index unused: grow by a quarter past a million entries.
+  const grow = (want = cap < 1 << 20 ? cap * 2 : Math.ceil(cap * 1.25)): void => {
+    const ncap = want;
     const g = <T extends Uint32Array | Uint8Array | Int32Array>(a: T, C: new (n: number) => T): T => {
       const b = new C(ncap);
       b.set(a);
@@ -81,7 +85,7 @@ export function newBlobIndex(initial = 1024): BlobIndex {
     marks = g(marks, Uint8Array);
     indexFile = g(indexFile, Int32Array);
     cap = ncap;
-    table = new Int32Array(cap * 2);
+    table = new Int32Array(nextPow2(cap * 2));
     tmask = table.length - 1;
     for (let e = 0; e < n; e++) {
       if (isAlternate.has(e)) continue;
@@ -139,6 +143,9 @@ export function newBlobIndex(initial = 1024): BlobIndex {
       return e;
     },
     has: (id) => table[slotOf(id)] !== 0,
+    reserve(total) {
+      if (total > cap) grow(total);
+    },
     lookup(id) {
       const e = entryOf(id);
       return e < 0 ? undefined : locOf(e);

@@ -84,6 +84,7 @@ export async function addIndexFile(repo: Repository, name: string): Promise<void
   if (repo.indexFiles.includes(name)) return;
   const content = decodeIndexFile(repo.keys.enc, await repo.backend.get('index', name), `index/${name}`);
   const fileNo = repo.indexFiles.push(name) - 1;
+  repo.index.reserve(repo.index.count + content.packs.reduce((a, p) => a + p.blobs.length, 0));
   for (const p of content.packs) {
     for (const b of p.blobs) {
       repo.index.add(b.id, { pack: p.pack, type: b.type, offset: b.offset, length: b.length, rawLength: b.rawLength }, fileNo);

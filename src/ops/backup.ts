@@ -112,7 +112,8 @@ async function storeFile(ctx: Ctx, path: string): Promise<string[]> {
       }
       if (start === end) break;
       const cut = findCut(chunker, buf, start, end, eof);
-      const chunk = Buffer.from(buf.subarray(start, cut));
+      // A view: the writer copies what it keeps before save() resolves.
+      const chunk = buf.subarray(start, cut);
       start = cut;
       content.push(hexId(await ctx.writer.save('data', chunk)));
       ctx.progress.bytes += chunk.length;
@@ -308,8 +309,8 @@ export async function backup(repo: Repository, paths: string[], opts: BackupOpti
       durationMs: 0,
     };
     const workers = opts.workers ?? defaultWorkers();
-    const pool = opts.writer?.encode || workers === 0 ? null : createEncodePool(repo.keys.enc, repo.config.compression, workers);
-    const writer = createBlobWriter(repo, { ...(pool ? { encode: pool.encode } : {}), ...opts.writer });
+    const pool = opts.writer?.pool || workers === 0 ? null : createEncodePool(repo.keys.enc, repo.config.compression, workers);
+    const writer = createBlobWriter(repo, { ...(pool ? { pool } : {}), ...opts.writer });
     const ctx: Ctx = {
       repo,
       writer,

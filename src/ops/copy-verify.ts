@@ -16,7 +16,8 @@ export interface CopyVerification {
 export async function verifyCopy(dst: Backend, expected: readonly CopyItem[]): Promise<CopyVerification> {
   const types = [...new Set(expected.map((i) => i.type))];
   const remote = new Map<string, number>();
-  for (const t of types as ObjectType[]) for (const i of await dst.list(t)) remote.set(`${t}/${i.name}`, i.size);
+  for (const t of types as ObjectType[])
+    for (const i of await dst.list(t)) remote.set(`${t}/${i.name}`, i.size);
   const out: CopyVerification = { objects: 0, bytes: 0, missing: [], wrongSize: [] };
   for (const i of expected) {
     const k = `${i.type}/${i.name}`;
@@ -35,8 +36,12 @@ export async function verifyCopy(dst: Backend, expected: readonly CopyItem[]): P
 export function assertVerified(v: CopyVerification): void {
   const bad = [...v.missing.map((k) => `${k} missing`), ...v.wrongSize.map((k) => `${k} has the wrong size`)];
   if (bad.length > 0)
-    throw new AirgapError('INTEGRITY', `verify failed on the destination: ${bad.slice(0, 3).join(', ')}${bad.length > 3 ? ` (+${bad.length - 3} more)` : ''}`, {
-      missing: v.missing.length,
-      wrongSize: v.wrongSize.length,
-    });
+    throw new AirgapError(
+      'INTEGRITY',
+      `verify failed on the destination: ${bad.slice(0, 3).join(', ')}${bad.length > 3 ? ` (+${bad.length - 3} more)` : ''}`,
+      {
+        missing: v.missing.length,
+        wrongSize: v.wrongSize.length,
+      },
+    );
 }

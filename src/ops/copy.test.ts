@@ -54,7 +54,16 @@ async function fixture(): Promise<Fixture> {
     snaps.push(id);
     metas.set(id, { refs: [...data.slice(a, b).map((d) => `data/${d}`), `index/${index[ix]}`], tags: [] });
   }
-  return { src, dst, srcRoot, data, index, snaps, metas, cleanup: () => rm(dir, { recursive: true, force: true }) };
+  return {
+    src,
+    dst,
+    srcRoot,
+    data,
+    index,
+    snaps,
+    metas,
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+  };
 }
 
 test('copies everything in order, then a second run sends nothing', async (t) => {
@@ -139,9 +148,8 @@ test('a missing ref in the source stops the plan before anything is sent', async
   const f = await fixture();
   t.after(f.cleanup);
   await f.src.delete('data', f.data[0]!);
-  await assert.rejects(
-    planCopy(f.src, f.dst, { snapshotMeta: async (id) => f.metas.get(id)! }),
-    (e) => isAirgapError(e, 'INTEGRITY'),
+  await assert.rejects(planCopy(f.src, f.dst, { snapshotMeta: async (id) => f.metas.get(id)! }), (e) =>
+    isAirgapError(e, 'INTEGRITY'),
   );
 });
 

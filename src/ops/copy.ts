@@ -120,7 +120,8 @@ export async function planCopy(src: Backend, dst: Backend, opts: CopyOptions = {
   else {
     snapshots = [...new Set(opts.snapshots)];
     for (const id of snapshots)
-      if (!have.has(key('snapshots', id))) fail('NOT_FOUND', `snapshot ${id} not found in the source repository`);
+      if (!have.has(key('snapshots', id)))
+        fail('NOT_FOUND', `snapshot ${id} not found in the source repository`);
   }
 
   // With metas, the chosen snapshots name the data/index objects that must go; a ref missing from the
@@ -132,7 +133,8 @@ export async function planCopy(src: Backend, dst: Backend, opts: CopyOptions = {
       throwIfAborted(opts.signal);
       const meta = await opts.snapshotMeta(id);
       for (const ref of meta.refs) {
-        if (!have.has(ref)) fail('INTEGRITY', `snapshot ${id.slice(0, 8)} references ${ref}, missing from the source`);
+        if (!have.has(ref))
+          fail('INTEGRITY', `snapshot ${id.slice(0, 8)} references ${ref}, missing from the source`);
         wanted.add(ref);
       }
     }
@@ -225,14 +227,18 @@ export async function executeCopy(
       // Never forward damage: a hash-named object must hash to its name before it leaves.
       if (item.type !== 'config' && sha256Hex(data) !== item.name)
         fail('INTEGRITY', `source object ${item.type}/${item.name} does not match its hash; not sent`);
-      const meta = item.type === 'snapshots' && opts.snapshotMeta ? await opts.snapshotMeta(item.name) : undefined;
+      const meta =
+        item.type === 'snapshots' && opts.snapshotMeta ? await opts.snapshotMeta(item.name) : undefined;
       throwIfAborted(opts.signal);
       let r: 'created' | 'exists';
       try {
         r = await dst.put(item.type, item.name, data, meta ? { snapshot: meta } : undefined);
       } catch (e) {
         if (isAirgapError(e, 'OBJECT_EXISTS_DIFFERENT') && item.type === 'config')
-          fail('REPLICATION_FAILED', 'the destination holds a different repository (its config differs); nothing more sent');
+          fail(
+            'REPLICATION_FAILED',
+            'the destination holds a different repository (its config differs); nothing more sent',
+          );
         throw wrap(e, `sending ${item.type}/${item.name}`);
       }
       // Count what moved over the wire: 'exists' still means the bytes were sent and confirmed.

@@ -7,7 +7,17 @@ import { applyPolicy, parseDuration, type KeepPolicy } from './forget.js';
 let seq = 0;
 function snap(time: string, host = 'h1', paths = ['/data']): Snapshot {
   const id = (++seq).toString(16).padStart(64, '0');
-  return { id, version: 1, time: new Date(time).toISOString(), host, user: 'u', paths, tags: [], tree: '0'.repeat(64), program: 'test' };
+  return {
+    id,
+    version: 1,
+    time: new Date(time).toISOString(),
+    host,
+    user: 'u',
+    paths,
+    tags: [],
+    tree: '0'.repeat(64),
+    program: 'test',
+  };
 }
 
 /** One snapshot a day at 03:00 UTC, from `start` for `days` days. */
@@ -24,7 +34,10 @@ function kept(snaps: Snapshot[], policy: KeepPolicy): string[] {
 test('keep-last keeps the newest n and removes the rest', () => {
   const s = daily('2024-01-01T03:00:00Z', 10);
   const [g] = applyPolicy(s, { last: 3 });
-  assert.deepEqual(g!.keep.map((k) => k.time.slice(0, 10)), ['2024-01-10', '2024-01-09', '2024-01-08']);
+  assert.deepEqual(
+    g!.keep.map((k) => k.time.slice(0, 10)),
+    ['2024-01-10', '2024-01-09', '2024-01-08'],
+  );
   assert.equal(g!.remove.length, 7);
   assert.deepEqual(g!.keep[0]!.reasons, ['last']);
 });
@@ -32,7 +45,10 @@ test('keep-last keeps the newest n and removes the rest', () => {
 test('keep-daily keeps the newest snapshot of each of the last n days', () => {
   const s = [...daily('2024-01-01T03:00:00Z', 5), snap('2024-01-05T20:00:00Z'), snap('2024-01-04T01:00:00Z')];
   const [g] = applyPolicy(s, { daily: 3 });
-  assert.deepEqual(g!.keep.map((k) => k.time), ['2024-01-05T20:00:00.000Z', '2024-01-04T03:00:00.000Z', '2024-01-03T03:00:00.000Z']);
+  assert.deepEqual(
+    g!.keep.map((k) => k.time),
+    ['2024-01-05T20:00:00.000Z', '2024-01-04T03:00:00.000Z', '2024-01-03T03:00:00.000Z'],
+  );
   assert.equal(g!.remove.length, 4);
 });
 
@@ -102,6 +118,9 @@ test('durations parse, nonsense is a USAGE error', () => {
   assert.equal(parseDuration('1y'), 365 * 86_400_000);
   assert.equal(parseDuration('90m'), 90 * 60_000);
   for (const bad of ['', '7', 'd', '1.5d', '-1d', '3 weeks']) {
-    assert.throws(() => parseDuration(bad), (e) => isAirgapError(e, 'USAGE'));
+    assert.throws(
+      () => parseDuration(bad),
+      (e) => isAirgapError(e, 'USAGE'),
+    );
   }
 });

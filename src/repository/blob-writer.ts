@@ -5,6 +5,7 @@
 // `maxInFlight` packs being written.
 import { fail } from '../errors.js';
 import { encodeBlob, type BlobType } from './blob.js';
+import type { EncodePool } from './encode-pool.js';
 import { encodeIndexFile, type IndexPack } from './index-file.js';
 import { newPack, type PackBuilder } from './pack.js';
 import { computeBlobId, hexId, sha256Hex, type Repository } from './repository.js';
@@ -20,8 +21,8 @@ export interface BlobWriterStats {
 
 export interface BlobWriter {
   /**
-   * Saves (or finds) the blob, marks it as used by the current snapshot, returns its ID. The buffer
-   * belongs to the writer afterwards (it may be handed to a worker thread).
+   * Saves (or finds) the blob, marks it as used by the current snapshot, returns its ID. `plain` is
+   * copied before the promise resolves: the caller may reuse its buffer afterwards.
    */
   save(type: BlobType, plain: Buffer, knownId?: Buffer): Promise<Buffer>;
   /** Writes every open pack and the index for all new packs. */
@@ -35,21 +36,19 @@ export interface BlobWriterOptions {
   maxEncodeBytes?: number;
   /** Write an index file after this many new packs, so an interrupted run's data is found again. */
   packsPerIndex?: number;
-  /** Encodes a blob; a worker-pool version (encode-pool.ts) for throughput. */
-  encode?: (plain: Buffer) => Buffer | Promise<Buffer>;
+  /** Worker threads that encode; without a pool, blobs are encoded on the calling thread. */
+  pool?: EncodePool;
 }
 
 export function createBlobWriter(repo: Repository, opts: BlobWriterOptions = {}): BlobWriter {
   const maxInFlight = opts.maxInFlight ?? 1;
-  const maxEncodeBytes = opts.maxEncodeBytes ?? 16 * 1024 * 1024;
   const packsPerIndex = opts.packsPerIndex ?? 64;
-  const encode = opts.encode ?? ((plain: Buffer) => encodeBlob(repo.keys.enc, plain, repo.config.compression));
+  const pool = opts.pool;
   const capacity = repo.config.packSize + repo.config.chunker.max + (64 << 10);
   const builders: Record<BlobType, PackBuilder> = { data: newPack(capacity), tree: newPack() };
   const pending = new Set<string>();
   const writes = new Set<Promise<void>>();
   const encodes = new Set<Promise<void>>();
-  let encodeBytes = 0;
   let unindexed: { pack: IndexPack; entries: number[] }[] = [];
   let failure: unknown;
   const stats: BlobWriterStats = { newBlobs: 0, dedupedBlobs: 0, newRawBytes: 0, storedBytes: 0, packs: 0, indexFiles: 0 };
@@ -98,8 +97,9 @@ export function createBlobWriter(repo: Repository, opts: BlobWriterOptions = {})
     track(writes, writePack(b));
   };
 
-  const addStored = async (type: BlobType, id: Buffer, stored: Buffer, rawLength: number): Promise<void> => {
-    builders[type].add(type, id, stored, rawLength);
+  const addStored = async (type: BlobType, id: Buffer, stored: Buffer, rawLength: number, release?: () => void): Promise<void> => {
+    builders[type].add(type, id, stored, rawLength); // copies
+    release?.();
     if (builders[type].size >= repo.config.packSize) await startWrite(type);
   };
 
@@ -118,20 +118,17 @@ export function createBlobWriter(repo: Repository, opts: BlobWriterOptions = {})
       pending.add(hex);
       stats.newBlobs++;
       stats.newRawBytes += rawLength;
-      const r = encode(plain);
-      if (Buffer.isBuffer(r)) {
-        await addStored(type, id, r, rawLength);
+      // Trees are few and may be large (a directory of 100,000 files): encode them here.
+      if (!pool || type === 'tree' || rawLength > pool.maxBlob) {
+        await addStored(type, id, encodeBlob(repo.keys.enc, plain, repo.config.compression), rawLength);
         return id;
       }
-      encodeBytes += rawLength;
+      // Waits only for room in the ring (bounded memory), not for the encoding itself.
+      const { done } = await pool.submit(plain);
       track(
         encodes,
-        r.then(async (stored) => {
-          encodeBytes -= rawLength;
-          await addStored(type, id, stored, rawLength);
-        }),
+        done.then(({ stored, release }) => addStored(type, id, stored, rawLength, release)),
       );
-      while (encodeBytes > maxEncodeBytes && encodes.size > 0) await Promise.race(encodes);
       return id;
     },
     async flush() {

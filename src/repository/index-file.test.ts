@@ -51,7 +51,10 @@ test('any changed byte of a stored index file is an INTEGRITY error', () => {
       const stored = encodeIndexFile(key, c, 3);
       const i = at % stored.length;
       stored[i] = stored[i]! ^ xor;
-      assert.throws(() => decodeIndexFile(key, stored, 'index'), (e) => isAirgapError(e, 'INTEGRITY'));
+      assert.throws(
+        () => decodeIndexFile(key, stored, 'index'),
+        (e) => isAirgapError(e, 'INTEGRITY'),
+      );
     }),
     { numRuns: 150 },
   );
@@ -66,6 +69,9 @@ test('well-encrypted but malformed content is rejected, not misread', () => {
     Buffer.concat([Buffer.from('AGIX\x01', 'latin1'), Buffer.from([5, 0, 0, 0])]), // 5 packs promised, none there
   ];
   for (const plain of cases) {
-    assert.throws(() => decodeIndexFile(key, encodeBlob(key, plain, 0), 'index'), (e) => isAirgapError(e, 'INTEGRITY'));
+    assert.throws(
+      () => decodeIndexFile(key, encodeBlob(key, plain, 0), 'index'),
+      (e) => isAirgapError(e, 'INTEGRITY'),
+    );
   }
 });

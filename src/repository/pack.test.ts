@@ -22,7 +22,10 @@ function build(blobs: { type: BlobType; plain: Buffer }[]): { bytes: Buffer; nam
 }
 
 const blobsArb = fc.array(
-  fc.record({ type: fc.constantFrom<BlobType>('data', 'tree'), plain: fc.uint8Array({ maxLength: 5000 }).map((u) => Buffer.from(u)) }),
+  fc.record({
+    type: fc.constantFrom<BlobType>('data', 'tree'),
+    plain: fc.uint8Array({ maxLength: 5000 }).map((u) => Buffer.from(u)),
+  }),
   { minLength: 1, maxLength: 30 },
 );
 
@@ -37,7 +40,10 @@ test('a pack header lists every blob with the offsets where it really is', () =>
         assert.equal(e.type, blobs[i]!.type);
         assert.deepEqual(e.id, ids[i]);
         assert.equal(e.rawLength, blobs[i]!.plain.length);
-        assert.deepEqual(decodeBlob(key, bytes.subarray(e.offset, e.offset + e.length), 'blob'), blobs[i]!.plain);
+        assert.deepEqual(
+          decodeBlob(key, bytes.subarray(e.offset, e.offset + e.length), 'blob'),
+          blobs[i]!.plain,
+        );
       });
       // The tail alone (header + length) is enough, given the pack's size.
       const hlen = bytes.readUInt32LE(bytes.length - 4);
@@ -57,12 +63,24 @@ test('a damaged header, length or size is an INTEGRITY error', () => {
       const bad = Buffer.from(bytes);
       const i = headerStart + (at % (hlen + 4));
       bad[i] = bad[i]! ^ xor;
-      assert.throws(() => parsePackHeader(key, bad, bad.length, 'pack'), (e) => isAirgapError(e, 'INTEGRITY'));
+      assert.throws(
+        () => parsePackHeader(key, bad, bad.length, 'pack'),
+        (e) => isAirgapError(e, 'INTEGRITY'),
+      );
     }),
     { numRuns: 150 },
   );
   const { bytes } = build([{ type: 'data', plain: randomBytes(100) }]);
-  assert.throws(() => parsePackHeader(key, bytes, bytes.length + 1, 'pack'), (e) => isAirgapError(e, 'INTEGRITY'));
-  assert.throws(() => parsePackHeader(key, bytes.subarray(0, 3), 3, 'pack'), (e) => isAirgapError(e, 'INTEGRITY'));
-  assert.throws(() => parsePackHeader(randomBytes(32), bytes, bytes.length, 'pack'), (e) => isAirgapError(e, 'INTEGRITY'));
+  assert.throws(
+    () => parsePackHeader(key, bytes, bytes.length + 1, 'pack'),
+    (e) => isAirgapError(e, 'INTEGRITY'),
+  );
+  assert.throws(
+    () => parsePackHeader(key, bytes.subarray(0, 3), 3, 'pack'),
+    (e) => isAirgapError(e, 'INTEGRITY'),
+  );
+  assert.throws(
+    () => parsePackHeader(randomBytes(32), bytes, bytes.length, 'pack'),
+    (e) => isAirgapError(e, 'INTEGRITY'),
+  );
 });

@@ -12,6 +12,9 @@ import { registerPrune } from './prune.js';
 import { registerKey } from './key.js';
 import { registerStats } from './stats.js';
 
+import { registerReplicate } from './replicate.js';
+import { registerDemo } from './demo.js';
+import { registerVault } from './vault.js';
 
 import { registerPower } from './power.js';
 import { registerBmcSim } from './bmc-sim.js';
@@ -31,4 +34,7 @@ export const commands: Register[] = [
   registerForget,
   registerPrune,
   registerKey,
-  registerStats];
+  registerStats,
+  registerReplicate,
+  registerDemo,
+  registerVault];

@@ -1,0 +1,78 @@
+// The immutable attribute (chattr +i): once set, not even root can change, rename or delete the file
+// without first lifting it, which takes CAP_LINUX_IMMUTABLE. Used when the vault runs as root on a
+// filesystem that supports it (ext4, xfs, btrfs); detected once. Files are handled in batches, since
+// chattr takes many paths and one process per object would dominate small uploads.
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const BATCH = 200;
+
+export async function chattr(flag: '+i' | '-i' | '+a' | '-a', paths: string[]): Promise<void> {
+  for (let i = 0; i < paths.length; i += BATCH) {
+    await run('chattr', [flag, '--', ...paths.slice(i, i + BATCH)]);
+  }
+}
+
+/** Does `chattr +i` work in this directory (root, a supporting filesystem, chattr installed)? */
+export async function immutableSupported(dir: string): Promise<boolean> {
+  if (process.getuid?.() !== 0) return false;
+  const probe = join(dir, `.immutable-probe-${randomBytes(4).toString('hex')}`);
+  try {
+    await writeFile(probe, '');
+    await chattr('+i', [probe]);
+    await chattr('-i', [probe]);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await unlink(probe).catch(() => {});
+  }
+}
+
+export interface ImmutableMarker {
+  readonly enabled: boolean;
+  /** Queues a file to become immutable; resolves once it is. */
+  mark(path: string): Promise<void>;
+  flush(): Promise<void>;
+}
+
+export function makeImmutableMarker(enabled: boolean, onError: (e: unknown) => void): ImmutableMarker {
+  let queue: { path: string; done: () => void }[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
+  const flush = (): Promise<void> => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    const batch = queue;
+    queue = [];
+    running = running.then(async () => {
+      if (batch.length === 0) return;
+      try {
+        await chattr(
+          '+i',
+          batch.map((b) => b.path),
+        );
+      } catch (e) {
+        onError(e);
+      }
+      for (const b of batch) b.done();
+    });
+    return running;
+  };
+  return {
+    enabled,
+    mark(path) {
+      if (!enabled) return Promise.resolve();
+      return new Promise<void>((done) => {
+        queue.push({ path, done });
+        if (queue.length >= BATCH) void flush();
+        else timer ??= setTimeout(() => void flush(), 50);
+      });
+    },
+    flush,
+  };
+}

@@ -14,10 +14,13 @@ const before = process.memoryUsage();
 const idx = newBlobIndex();
 // As when loading index files: the number of entries is known up front.
 if (process.argv[3] !== '--no-reserve') idx.reserve(N);
-const packs = Array.from({ length: Math.ceil(N / 16) }, (_, i) => createHash('sha256').update(`p${i}`).digest('hex'));
+const packs = Array.from({ length: Math.ceil(N / 16) }, (_, i) =>
+  createHash('sha256').update(`p${i}`).digest('hex'),
+);
 const idOf = (i: number): Buffer => createHash('sha256').update(`b${i}`).digest();
 const t0 = performance.now();
-for (let i = 0; i < N; i++) idx.add(idOf(i), { pack: packs[i >> 4]!, type: 'data', offset: i * 1000, length: 1000, rawLength: 1200 });
+for (let i = 0; i < N; i++)
+  idx.add(idOf(i), { pack: packs[i >> 4]!, type: 'data', offset: i * 1000, length: 1000, rawLength: 1200 });
 const addMs = performance.now() - t0;
 gc();
 const after = process.memoryUsage();

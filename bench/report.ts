@@ -234,7 +234,11 @@ export function verdictTable(list: readonly Verdict[]): string {
 export function problems(results: readonly ToolResult[]): string[] {
   const out: string[] = [];
   for (const r of results) {
-    if (r.error) out.push(`${r.tool}: FAILED: ${r.error}`);
+    if (r.error) {
+      const [first, ...rest] = r.error.split('\n').filter((l) => l.trim() !== '');
+      out.push(`${r.tool}: FAILED: ${first}`);
+      for (const l of rest.slice(0, 10)) out.push(`  ${l}`);
+    }
     if (r.restoreMatches === false) {
       const diffs = r.differences ?? [];
       out.push(`${r.tool}: restore DIFFERS from its source (${diffs.length} differences)`);

@@ -78,7 +78,12 @@ export async function runMeasured(
     const code = await wait(child, command.cmd, opts.timeoutMs ?? DEFAULT_TIMEOUT);
     const wall = Number(process.hrtime.bigint() - started) / 1e9;
     if (code !== 0) {
-      const tail = (await readFile(logFile, 'utf8').catch(() => '')).trim().split('\n').slice(-15).join('\n');
+      // The end of the tool's output, without native stack frames (a V8 crash prints dozens).
+      const tail = (await readFile(logFile, 'utf8').catch(() => ''))
+        .split('\n')
+        .filter((l) => l.trim() !== '' && !/^\s*\d+: 0x[0-9a-f]+ /.test(l))
+        .slice(-10)
+        .join('\n');
       throw new Error(`${command.cmd} ${command.args.join(' ')} exited with ${code}:\n${tail}`);
     }
     const report = parseTimeV(await readFile(timeFile, 'utf8'));

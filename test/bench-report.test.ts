@@ -210,3 +210,10 @@ test('bestOf keeps the fastest round per step, and any differing restore or erro
   assert.equal(bestOf([slow, failed]).error, 'restic exited with 1');
   assert.throws(() => bestOf([]));
 });
+
+test('a multi-line error becomes one FAILED line and indented detail lines', () => {
+  const bad = problems([
+    { tool: 'airgap', steps: {}, error: 'backup exited with 134:\n\nFATAL ERROR: heap\nline 3' },
+  ]);
+  assert.deepEqual(bad, ['airgap: FAILED: backup exited with 134:', '  FATAL ERROR: heap', '  line 3']);
+});

@@ -95,7 +95,7 @@ test('backup killed at random points leaves a consistent repository', async (t) 
   const repoDir = join(tmp.path, 'repo');
   const target = join(tmp.path, 'restore');
   await makeSource(src, 6, 128 * 1024);
-  await churn(src, 1, 1536 * 1024);
+  await churn(src, 1, 1024 * 1024);
   await initRepository(openLocalBackend(repoDir), PASSWORD, smallRepo);
 
   // A first complete backup through the CLI: the last good snapshot, and the time a backup takes.
@@ -109,7 +109,7 @@ test('backup killed at random points leaves a consistent repository', async (t) 
   let killedMidway = 0;
   for (let i = 0; i < iterations; i++) {
     const when = `backup kill #${i}`;
-    await churn(src, 100 + i, 1536 * 1024); // new data, so every run has packs to write
+    await churn(src, 100 + i, 1024 * 1024); // new data, so every run has packs to write
     const before = new Set((await listSnapshots(await open(repoDir))).map((s) => s.id));
     const r = await runAndKill(['--repo', repoDir, '--quiet', 'backup', src], randomInt(window));
     if (r.killed) killedMidway++;
@@ -172,8 +172,9 @@ test('prune killed at random points leaves a consistent repository', async (t) =
       window = Math.max(300, r.ms); // learn how long a prune takes here
     }
     await assertChecksClean(repoDir, when);
-    for (const [id, tree] of kept)
-      await assertRestores(repoDir, id, src, tree, target, `${when}, snapshot ${id.slice(0, 8)}`);
+    // One kept snapshot per round (they take turns); all of them after the last prune.
+    const [id, tree] = [...kept][i % kept.size]!;
+    await assertRestores(repoDir, id, src, tree, target, `${when}, snapshot ${id.slice(0, 8)}`);
     // The next backup completes; then more garbage for the next prune.
     await addSnapshot();
     await forgetAllBut(2);

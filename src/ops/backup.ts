@@ -1,5 +1,13 @@
 // backup: walk the given paths, store what changed since the parent snapshot, write the snapshot last.
-import { closeSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, type BigIntStats } from 'node:fs';
+import {
+  closeSync,
+  lstatSync,
+  openSync,
+  readdirSync,
+  readlinkSync,
+  readSync,
+  type BigIntStats,
+} from 'node:fs';
 import { availableParallelism, hostname, userInfo } from 'node:os';
 import { resolve, sep } from 'node:path';
 import { AirgapError, fail } from '../errors.js';
@@ -131,7 +139,12 @@ function markContent(ctx: Ctx, content: string[]): boolean {
   return true;
 }
 
-async function childNode(ctx: Ctx, path: string, name: string, prev: TreeNode | undefined): Promise<TreeNode | null> {
+async function childNode(
+  ctx: Ctx,
+  path: string,
+  name: string,
+  prev: TreeNode | undefined,
+): Promise<TreeNode | null> {
   let st: BigIntStats;
   try {
     st = lstatSync(path, { bigint: true });
@@ -228,7 +241,12 @@ interface PathTrie {
   selected: boolean;
 }
 
-async function backupTrie(ctx: Ctx, abs: string, trie: PathTrie, parentTree: string | undefined): Promise<string> {
+async function backupTrie(
+  ctx: Ctx,
+  abs: string,
+  trie: PathTrie,
+  parentTree: string | undefined,
+): Promise<string> {
   const prev = await parentNodes(ctx, parentTree);
   const nodes: TreeNode[] = [];
   for (const [name, child] of [...trie.children].sort(([a], [b]) => (a < b ? -1 : 1))) {
@@ -253,7 +271,11 @@ async function backupTrie(ctx: Ctx, abs: string, trie: PathTrie, parentTree: str
   return saveTree(ctx.writer, { nodes });
 }
 
-export async function backup(repo: Repository, paths: string[], opts: BackupOptions = {}): Promise<BackupResult> {
+export async function backup(
+  repo: Repository,
+  paths: string[],
+  opts: BackupOptions = {},
+): Promise<BackupResult> {
   if (paths.length === 0) fail('USAGE', 'nothing to back up: give at least one path');
   const abs = [...new Set(paths.map((p) => resolve(p)))].sort();
   for (const p of abs) {
@@ -309,7 +331,10 @@ export async function backup(repo: Repository, paths: string[], opts: BackupOpti
       durationMs: 0,
     };
     const workers = opts.workers ?? defaultWorkers();
-    const pool = opts.writer?.pool || workers === 0 ? null : createEncodePool(repo.keys.enc, repo.config.compression, workers);
+    const pool =
+      opts.writer?.pool || workers === 0
+        ? null
+        : createEncodePool(repo.keys.enc, repo.config.compression, workers);
     const writer = createBlobWriter(repo, { ...(pool ? { pool } : {}), ...opts.writer });
     const ctx: Ctx = {
       repo,

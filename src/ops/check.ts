@@ -16,7 +16,15 @@ export interface CheckOptions {
 }
 
 export interface CheckProblem {
-  kind: 'missing-pack' | 'damaged-pack' | 'damaged-blob' | 'missing-blob' | 'damaged-index' | 'damaged-snapshot' | 'damaged-tree' | 'size-mismatch';
+  kind:
+    | 'missing-pack'
+    | 'damaged-pack'
+    | 'damaged-blob'
+    | 'missing-blob'
+    | 'damaged-index'
+    | 'damaged-snapshot'
+    | 'damaged-tree'
+    | 'size-mismatch';
   object: string;
   message: string;
 }
@@ -58,17 +66,27 @@ export async function check(repo: Repository, opts: CheckOptions = {}): Promise<
   const badPacks = new Set<string>();
   for (const p of indexed) {
     if (!stored.has(p)) {
-      errors.push({ kind: 'missing-pack', object: `data/${p}`, message: `pack ${p.slice(0, 12)} is in the index but not stored` });
+      errors.push({
+        kind: 'missing-pack',
+        object: `data/${p}`,
+        message: `pack ${p.slice(0, 12)} is in the index but not stored`,
+      });
       badPacks.add(p);
     }
   }
   const unindexed = [...stored.keys()].filter((p) => !indexed.has(p));
-  if (unindexed.length) notes.push(`${unindexed.length} pack(s) are not in any index (left by an interrupted backup; prune removes them)`);
+  if (unindexed.length)
+    notes.push(
+      `${unindexed.length} pack(s) are not in any index (left by an interrupted backup; prune removes them)`,
+    );
 
   // Read data.
   const fraction = opts.readData ?? 0;
   const candidates = [...indexed].filter((p) => stored.has(p));
-  const toRead = fraction >= 1 ? candidates : candidates.filter(() => fraction > 0 && randomInt(1_000_000) < fraction * 1_000_000);
+  const toRead =
+    fraction >= 1
+      ? candidates
+      : candidates.filter(() => fraction > 0 && randomInt(1_000_000) < fraction * 1_000_000);
   let bytesRead = 0;
   let packsRead = 0;
   const entriesByPack = new Map<string, { id: Buffer; offset: number; length: number }[]>();
@@ -94,7 +112,12 @@ export async function check(repo: Repository, opts: CheckOptions = {}): Promise<
     bytesRead += bytes.length;
     opts.onProgress?.({ packs: packsRead, totalPacks: toRead.length, bytes: bytesRead });
     const hashOk = createHash('sha256').update(bytes).digest('hex') === p;
-    if (!hashOk) errors.push({ kind: 'damaged-pack', object: `data/${p}`, message: `pack ${p.slice(0, 12)}: content does not match its name (SHA-256)` });
+    if (!hashOk)
+      errors.push({
+        kind: 'damaged-pack',
+        object: `data/${p}`,
+        message: `pack ${p.slice(0, 12)}: content does not match its name (SHA-256)`,
+      });
     try {
       parsePackHeader(repo.keys.enc, bytes, bytes.length, `pack ${p.slice(0, 12)}`);
     } catch (e) {
@@ -106,10 +129,15 @@ export async function check(repo: Repository, opts: CheckOptions = {}): Promise<
         if (!computeBlobId(repo, plain).equals(ent.id)) throw new Error('content does not match its ID');
       } catch (e) {
         badBlobs.add(hexId(ent.id));
-        errors.push({ kind: 'damaged-blob', object: `data/${p}`, message: `blob ${hexId(ent.id).slice(0, 12)} in pack ${p.slice(0, 12)}: ${(e as Error).message}` });
+        errors.push({
+          kind: 'damaged-blob',
+          object: `data/${p}`,
+          message: `blob ${hexId(ent.id).slice(0, 12)} in pack ${p.slice(0, 12)}: ${(e as Error).message}`,
+        });
       }
     }
-    if (!hashOk && !errors.some((x) => x.kind === 'damaged-blob' && x.object === `data/${p}`)) badPacks.add(p);
+    if (!hashOk && !errors.some((x) => x.kind === 'damaged-blob' && x.object === `data/${p}`))
+      badPacks.add(p);
   }
 
   // A blob is unusable when none of its copies is in a good, present pack.
@@ -130,7 +158,11 @@ export async function check(repo: Repository, opts: CheckOptions = {}): Promise<
       try {
         snaps.push(await loadSnapshot(repo, o.name));
       } catch (e2) {
-        errors.push({ kind: 'damaged-snapshot', object: `snapshots/${o.name}`, message: (e2 as Error).message });
+        errors.push({
+          kind: 'damaged-snapshot',
+          object: `snapshots/${o.name}`,
+          message: (e2 as Error).message,
+        });
       }
     }
     if (!snaps.length && !errors.length) throw e;
@@ -140,7 +172,11 @@ export async function check(repo: Repository, opts: CheckOptions = {}): Promise<
   for (const s of snaps) {
     const sid = s.id.slice(0, 8);
     if (!blobUsable(s.tree)) {
-      errors.push({ kind: 'damaged-tree', object: s.tree, message: `snapshot ${sid}: root tree is missing or damaged` });
+      errors.push({
+        kind: 'damaged-tree',
+        object: s.tree,
+        message: `snapshot ${sid}: root tree is missing or damaged`,
+      });
       affected.push({ snapshot: s.id, path: '/' });
       continue;
     }
@@ -150,7 +186,11 @@ export async function check(repo: Repository, opts: CheckOptions = {}): Promise<
           affected.push({ snapshot: s.id, path: path + '/' });
           if (!reportedMissing.has(node.subtree)) {
             reportedMissing.add(node.subtree);
-            errors.push({ kind: 'damaged-tree', object: node.subtree, message: `tree ${node.subtree.slice(0, 12)} (${path}) is missing or damaged` });
+            errors.push({
+              kind: 'damaged-tree',
+              object: node.subtree,
+              message: `tree ${node.subtree.slice(0, 12)} (${path}) is missing or damaged`,
+            });
           }
           return false;
         }
@@ -161,7 +201,11 @@ export async function check(repo: Repository, opts: CheckOptions = {}): Promise<
             for (const b of bad) {
               if (reportedMissing.has(b) || badBlobs.has(b)) continue;
               reportedMissing.add(b);
-              errors.push({ kind: 'missing-blob', object: b, message: `data blob ${b.slice(0, 12)} is missing` });
+              errors.push({
+                kind: 'missing-blob',
+                object: b,
+                message: `data blob ${b.slice(0, 12)} is missing`,
+              });
             }
           }
         }

@@ -8,14 +8,29 @@ export interface DiffEntry {
 }
 
 function sameContent(a: TreeNode, b: TreeNode): boolean {
-  return a.type === b.type && a.target === b.target && JSON.stringify(a.content ?? []) === JSON.stringify(b.content ?? []);
+  return (
+    a.type === b.type &&
+    a.target === b.target &&
+    JSON.stringify(a.content ?? []) === JSON.stringify(b.content ?? [])
+  );
 }
 
 function sameMeta(a: TreeNode, b: TreeNode): boolean {
-  return a.mode === b.mode && a.uid === b.uid && a.gid === b.gid && a.mtime === b.mtime && JSON.stringify(a.xattrs ?? {}) === JSON.stringify(b.xattrs ?? {});
+  return (
+    a.mode === b.mode &&
+    a.uid === b.uid &&
+    a.gid === b.gid &&
+    a.mtime === b.mtime &&
+    JSON.stringify(a.xattrs ?? {}) === JSON.stringify(b.xattrs ?? {})
+  );
 }
 
-export async function diffTrees(repo: Repository, a: string | undefined, b: string | undefined, prefix = ''): Promise<DiffEntry[]> {
+export async function diffTrees(
+  repo: Repository,
+  a: string | undefined,
+  b: string | undefined,
+  prefix = '',
+): Promise<DiffEntry[]> {
   if (a === b) return [];
   const ta = a ? (await loadTree(repo, a)).nodes : [];
   const tb = b ? (await loadTree(repo, b)).nodes : [];

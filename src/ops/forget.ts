@@ -83,7 +83,8 @@ export function applyPolicy(snaps: Snapshot[], policy: KeepPolicy): ForgetGroup[
           reasons.push(k);
         }
       }
-      if (policy.withinMs !== undefined && Date.parse(s.time) >= latest - policy.withinMs) reasons.push('within');
+      if (policy.withinMs !== undefined && Date.parse(s.time) >= latest - policy.withinMs)
+        reasons.push('within');
       if (reasons.length) g.keep.push({ id: s.id, time: s.time, reasons });
       else g.remove.push({ id: s.id, time: s.time });
     }
@@ -98,7 +99,10 @@ export async function forget(
   opts: { dryRun?: boolean; filter?: SnapshotFilter; ids?: string[] } = {},
 ): Promise<ForgetGroup[]> {
   if (!repo.backend.capabilities.delete) {
-    fail('NOT_SUPPORTED', 'this repository does not allow deletion over its interface (a vault prunes only locally: `airgap vault prune`)');
+    fail(
+      'NOT_SUPPORTED',
+      'this repository does not allow deletion over its interface (a vault prunes only locally: `airgap vault prune`)',
+    );
   }
   const snaps = await listSnapshots(repo, opts.filter);
   let groups: ForgetGroup[];
@@ -108,9 +112,11 @@ export async function forget(
     if (chosen.length !== want.size) fail('NOT_FOUND', 'some of the given snapshots do not exist');
     groups = [{ host: '', paths: [], keep: [], remove: chosen.map((s) => ({ id: s.id, time: s.time })) }];
   } else {
-    if (isEmptyPolicy(policy)) fail('USAGE', 'no policy given: use --keep-last, --keep-daily, ... or name snapshots to forget');
+    if (isEmptyPolicy(policy))
+      fail('USAGE', 'no policy given: use --keep-last, --keep-daily, ... or name snapshots to forget');
     groups = applyPolicy(snaps, policy);
   }
-  if (!opts.dryRun) for (const g of groups) for (const r of g.remove) await repo.backend.delete('snapshots', r.id);
+  if (!opts.dryRun)
+    for (const g of groups) for (const r of g.remove) await repo.backend.delete('snapshots', r.id);
   return groups;
 }

@@ -31,7 +31,10 @@ const BLOBS_PER_INDEX_FILE = 100_000;
 
 export async function prune(repo: Repository, opts: PruneOptions = {}): Promise<PruneResult> {
   if (!repo.backend.capabilities.delete) {
-    fail('NOT_SUPPORTED', 'this repository does not allow deletion over its interface (a vault prunes only locally: `airgap vault prune`)');
+    fail(
+      'NOT_SUPPORTED',
+      'this repository does not allow deletion over its interface (a vault prunes only locally: `airgap vault prune`)',
+    );
   }
   const maxUnused = opts.maxUnusedFraction ?? 0.2;
   const lock = await acquireLock(repo.backend, true);
@@ -44,7 +47,10 @@ export async function prune(repo: Repository, opts: PruneOptions = {}): Promise<
       try {
         await markSnapshot(repo, s.tree, seen);
       } catch (e) {
-        fail('INTEGRITY', `snapshot ${s.id.slice(0, 8)} is damaged (${(e as Error).message}); run \`airgap check\` first, prune refuses to guess`);
+        fail(
+          'INTEGRITY',
+          `snapshot ${s.id.slice(0, 8)} is damaged (${(e as Error).message}); run \`airgap check\` first, prune refuses to guess`,
+        );
       }
     }
     opts.onProgress?.(`marked the data of ${snaps.length} snapshots`);
@@ -62,7 +68,13 @@ export async function prune(repo: Repository, opts: PruneOptions = {}): Promise<
         usedOnce.add(hex);
         u.used += loc.length;
         const l = keepEntries.get(loc.pack) ?? [];
-        l.push({ type: loc.type, id: Buffer.from(id), offset: loc.offset, length: loc.length, rawLength: loc.rawLength });
+        l.push({
+          type: loc.type,
+          id: Buffer.from(id),
+          offset: loc.offset,
+          length: loc.length,
+          rawLength: loc.rawLength,
+        });
         keepEntries.set(loc.pack, l);
       } else u.unused += loc.length;
     });
@@ -121,7 +133,11 @@ export async function prune(repo: Repository, opts: PruneOptions = {}): Promise<
     let n = 0;
     const writeBatch = async (): Promise<void> => {
       if (batch.length === 0) return;
-      const bytes = encodeIndexFile(repo.keys.enc, { packs: batch, supersedes: oldIndexFiles }, repo.config.compression);
+      const bytes = encodeIndexFile(
+        repo.keys.enc,
+        { packs: batch, supersedes: oldIndexFiles },
+        repo.config.compression,
+      );
       await repo.backend.put('index', sha256Hex([bytes]), bytes);
       batch = [];
       n = 0;

@@ -1,6 +1,20 @@
 // restore: recreate a snapshot's files under a target directory, contents first, then metadata
 // (directories' times last, after their children were written).
-import { closeSync, linkSync, lchownSync, lutimesSync, mkdirSync, openSync, readdirSync, symlinkSync, writeSync, rmdirSync, chmodSync, chownSync, utimesSync } from 'node:fs';
+import {
+  closeSync,
+  linkSync,
+  lchownSync,
+  lutimesSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  symlinkSync,
+  writeSync,
+  rmdirSync,
+  chmodSync,
+  chownSync,
+  utimesSync,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 import { spawn } from 'node:child_process';
 import { AirgapError, fail, fromSystemError } from '../errors.js';
@@ -34,7 +48,8 @@ export interface RestoreResult {
 function checkTarget(target: string, allowNonEmpty: boolean): void {
   try {
     const entries = readdirSync(target);
-    if (entries.length > 0 && !allowNonEmpty) fail('TARGET_EXISTS', `restore target ${target} exists and is not empty`);
+    if (entries.length > 0 && !allowNonEmpty)
+      fail('TARGET_EXISTS', `restore target ${target} exists and is not empty`);
   } catch (e) {
     if (e instanceof AirgapError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
@@ -43,7 +58,11 @@ function checkTarget(target: string, allowNonEmpty: boolean): void {
   }
 }
 
-export async function restore(repo: Repository, snapshotRef: string, opts: RestoreOptions): Promise<RestoreResult> {
+export async function restore(
+  repo: Repository,
+  snapshotRef: string,
+  opts: RestoreOptions,
+): Promise<RestoreResult> {
   const target = resolve(opts.target);
   checkTarget(target, opts.allowNonEmptyTarget ?? false);
   const snap = await findSnapshot(repo, snapshotRef);
@@ -51,7 +70,15 @@ export async function restore(repo: Repository, snapshotRef: string, opts: Resto
   const include = opts.include?.length ? compileMatcher(opts.include) : null;
   const exclude = opts.exclude?.length ? compileMatcher(opts.exclude) : null;
   const isRoot = process.getuid?.() === 0;
-  const result: RestoreResult = { snapshotId: snap.id, files: 0, dirs: 0, symlinks: 0, hardlinks: 0, bytes: 0, errors: [] };
+  const result: RestoreResult = {
+    snapshotId: snap.id,
+    files: 0,
+    dirs: 0,
+    symlinks: 0,
+    hardlinks: 0,
+    bytes: 0,
+    errors: [],
+  };
   const hardlinks = new Map<string, string>();
   const xattrs: XattrRestore[] = [];
   try {
@@ -111,7 +138,12 @@ export async function restore(repo: Repository, snapshotRef: string, opts: Resto
     applyMeta(dest, node);
   };
 
-  const restoreTree = async (treeId: string, dir: string, path: string, underSelected: boolean): Promise<boolean> => {
+  const restoreTree = async (
+    treeId: string,
+    dir: string,
+    path: string,
+    underSelected: boolean,
+  ): Promise<boolean> => {
     const tree = await loadTree(repo, treeId);
     let any = false;
     for (const node of tree.nodes) {
@@ -160,7 +192,10 @@ export async function restore(repo: Repository, snapshotRef: string, opts: Resto
   // of one process rather than thirty thousand syscalls.
   await syncFilesystem(target);
   if (xattrs.length && !(await restoreXattrs(xattrs))) {
-    result.errors.push({ path: target, message: 'extended attributes not restored: setfattr (Debian package attr) is missing' });
+    result.errors.push({
+      path: target,
+      message: 'extended attributes not restored: setfattr (Debian package attr) is missing',
+    });
   }
   return result;
 }

@@ -9,7 +9,10 @@ import { randomBytes } from 'node:crypto';
 
 export type XattrReader = (path: string) => Record<string, string> | undefined;
 
-function run(cmd: string, args: string[]): Promise<{ code: number | null; stdout: string; missing: boolean }> {
+function run(
+  cmd: string,
+  args: string[],
+): Promise<{ code: number | null; stdout: string; missing: boolean }> {
   return new Promise((resolve) => {
     const c = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'ignore'] });
     let stdout = '';
@@ -31,7 +34,9 @@ export function parseGetfattr(out: string): Map<string, Record<string, string>> 
     } else if (cur && line.includes('=')) {
       const i = line.indexOf('=');
       const v = line.slice(i + 1);
-      cur[line.slice(0, i)] = v.startsWith('0s') ? v.slice(2) : Buffer.from(v.replace(/^"|"$/g, '')).toString('base64');
+      cur[line.slice(0, i)] = v.startsWith('0s')
+        ? v.slice(2)
+        : Buffer.from(v.replace(/^"|"$/g, '')).toString('base64');
     }
   }
   return map;
@@ -45,7 +50,19 @@ function unescapeAttrPath(s: string): string {
 export async function loadXattrs(paths: string[]): Promise<{ reader: XattrReader; available: boolean }> {
   const map = new Map<string, Record<string, string>>();
   for (const p of paths) {
-    const r = await run('getfattr', ['-R', '-P', '-h', '-d', '-m', '-', '-e', 'base64', '--absolute-names', '--', p]);
+    const r = await run('getfattr', [
+      '-R',
+      '-P',
+      '-h',
+      '-d',
+      '-m',
+      '-',
+      '-e',
+      'base64',
+      '--absolute-names',
+      '--',
+      p,
+    ]);
     if (r.missing) return { reader: () => undefined, available: false };
     for (const [k, v] of parseGetfattr(r.stdout)) if (Object.keys(v).length) map.set(k, v);
   }
@@ -61,7 +78,14 @@ export interface XattrRestore {
 export async function restoreXattrs(items: XattrRestore[]): Promise<boolean> {
   if (items.length === 0) return true;
   const dump = items
-    .map((i) => `# file: ${i.path.replace(/[\\\n]/g, (c) => '\\' + c.charCodeAt(0).toString(8).padStart(3, '0'))}\n${Object.entries(i.xattrs).map(([k, v]) => `${k}=0s${v}`).join('\n')}\n`)
+    .map(
+      (i) =>
+        `# file: ${i.path.replace(/[\\\n]/g, (c) => '\\' + c.charCodeAt(0).toString(8).padStart(3, '0'))}\n${Object.entries(
+          i.xattrs,
+        )
+          .map(([k, v]) => `${k}=0s${v}`)
+          .join('\n')}\n`,
+    )
     .join('\n');
   const file = join(tmpdir(), `airgap-xattrs-${randomBytes(6).toString('hex')}`);
   await writeFile(file, dump, { mode: 0o600 });

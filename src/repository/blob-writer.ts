@@ -51,13 +51,24 @@ export function createBlobWriter(repo: Repository, opts: BlobWriterOptions = {})
   const encodes = new Set<Promise<void>>();
   let unindexed: { pack: IndexPack; entries: number[] }[] = [];
   let failure: unknown;
-  const stats: BlobWriterStats = { newBlobs: 0, dedupedBlobs: 0, newRawBytes: 0, storedBytes: 0, packs: 0, indexFiles: 0 };
+  const stats: BlobWriterStats = {
+    newBlobs: 0,
+    dedupedBlobs: 0,
+    newRawBytes: 0,
+    storedBytes: 0,
+    packs: 0,
+    indexFiles: 0,
+  };
 
   const writeIndex = async (): Promise<void> => {
     if (unindexed.length === 0) return;
     const batch = unindexed;
     unindexed = [];
-    const bytes = encodeIndexFile(repo.keys.enc, { packs: batch.map((b) => b.pack), supersedes: [] }, repo.config.compression);
+    const bytes = encodeIndexFile(
+      repo.keys.enc,
+      { packs: batch.map((b) => b.pack), supersedes: [] },
+      repo.config.compression,
+    );
     const name = sha256Hex([bytes]);
     await repo.backend.put('index', name, bytes);
     const fileNo = repo.indexFiles.push(name) - 1;
@@ -65,12 +76,22 @@ export function createBlobWriter(repo: Repository, opts: BlobWriterOptions = {})
     stats.indexFiles++;
   };
 
+  // Pack buffers are reused: a new 16 MiB buffer per pack is garbage the main thread (which allocates
+  // little else when workers encode) would collect late, growing the resident size by hundreds of MiB.
+  const spare: Buffer[] = [];
   const writePack = async (b: PackBuilder): Promise<void> => {
     const { name, bytes, entries, size } = b.finish(repo.keys.enc);
     await repo.backend.put('data', name, bytes);
+    if (b.buffer.length >= capacity && spare.length < maxInFlight + 1) spare.push(b.buffer);
     const added: number[] = [];
     for (const e of entries) {
-      const n = repo.index.add(e.id, { pack: name, type: e.type, offset: e.offset, length: e.length, rawLength: e.rawLength });
+      const n = repo.index.add(e.id, {
+        pack: name,
+        type: e.type,
+        offset: e.offset,
+        length: e.length,
+        rawLength: e.rawLength,
+      });
       repo.index.mark(e.id);
       added.push(n);
       pending.delete(hexId(e.id));
@@ -92,12 +113,18 @@ export function createBlobWriter(repo: Repository, opts: BlobWriterOptions = {})
 
   const startWrite = async (type: BlobType): Promise<void> => {
     const b = builders[type];
-    builders[type] = newPack(type === 'data' ? capacity : 1024 * 1024);
+    builders[type] = newPack(type === 'data' ? (spare.pop() ?? capacity) : 1024 * 1024);
     while (writes.size >= maxInFlight) await Promise.race(writes);
     track(writes, writePack(b));
   };
 
-  const addStored = async (type: BlobType, id: Buffer, stored: Buffer, rawLength: number, release?: () => void): Promise<void> => {
+  const addStored = async (
+    type: BlobType,
+    id: Buffer,
+    stored: Buffer,
+    rawLength: number,
+    release?: () => void,
+  ): Promise<void> => {
     builders[type].add(type, id, stored, rawLength); // copies
     release?.();
     if (builders[type].size >= repo.config.packSize) await startWrite(type);

@@ -56,7 +56,10 @@ test('an insertion changes only the chunks near it', () => {
         // Boundaries well after the insertion reappear, shifted by its length.
         const far = after.filter((b) => b > at + ins.length + 2 * small.max);
         const resynced = far.filter((b) => before.has(b - ins.length)).length;
-        assert.ok(resynced >= far.length - 1, `only ${resynced} of ${far.length} far boundaries resynchronised`);
+        assert.ok(
+          resynced >= far.length - 1,
+          `only ${resynced} of ${far.length} far boundaries resynchronised`,
+        );
         // Boundaries well before it are untouched.
         const near = after.filter((b) => b < at - small.max);
         for (const b of near) assert.ok(before.has(b));

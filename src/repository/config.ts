@@ -30,7 +30,9 @@ const schema = z.object({
   mac: z.string().optional(),
 });
 
-export function newConfig(opts: Partial<Pick<RepoConfig, 'chunker' | 'packSize' | 'compression'>> = {}): RepoConfig {
+export function newConfig(
+  opts: Partial<Pick<RepoConfig, 'chunker' | 'packSize' | 'compression'>> = {},
+): RepoConfig {
   return {
     version: FORMAT_VERSION,
     id: randomBytes(32).toString('hex'),
@@ -69,6 +71,7 @@ export function parseConfig(bytes: Buffer): RepoConfig {
   }
   const r = schema.safeParse(raw);
   if (!r.success) return fail('REPO_NOT_FOUND', 'the repository config is not an airgap config');
-  if (r.data.version !== FORMAT_VERSION) fail('USAGE', `repository format version ${r.data.version} is not supported`);
+  if (r.data.version !== FORMAT_VERSION)
+    fail('USAGE', `repository format version ${r.data.version} is not supported`);
   return r.data;
 }

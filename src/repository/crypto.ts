@@ -67,3 +67,20 @@ export function blobId(idKey: Buffer, data: Uint8Array): Buffer {
 export function hmacHex(key: Buffer, data: Uint8Array | string): string {
   return createHmac('sha256', key).update(data).digest('hex');
 }
+
+/**
+ * seal() that writes nonce ‖ ciphertext ‖ tag into `out` at `offset` and returns the length. The
+ * ciphertext is computed before anything is written, so `parts` may overlap the destination.
+ */
+export function sealInto(key: Buffer, parts: readonly Uint8Array[], out: Buffer, offset: number): number {
+  const nonce = nextNonce();
+  const c = createCipheriv('aes-256-gcm', key, nonce);
+  const cts = parts.map((p) => c.update(p));
+  const fin = c.final();
+  const tag = c.getAuthTag();
+  let o = offset + nonce.copy(out, offset);
+  for (const ct of cts) o += ct.copy(out, o);
+  o += fin.copy(out, o);
+  o += tag.copy(out, o);
+  return o - offset;
+}

@@ -44,8 +44,14 @@ export function createEncodePool(
   const ring = new SharedArrayBuffer(ringBytes);
   const shared = Buffer.from(ring);
   const url = new URL('./encode-worker.js', import.meta.url);
-  const workers = Array.from({ length: size }, () => new Worker(url, { workerData: { encKey: new Uint8Array(encKey), level, ring } }));
-  const waiting = new Map<number, { region: Region; resolve: (e: Encoded) => void; reject: (e: unknown) => void }>();
+  const workers = Array.from(
+    { length: size },
+    () => new Worker(url, { workerData: { encKey: new Uint8Array(encKey), level, ring } }),
+  );
+  const waiting = new Map<
+    number,
+    { region: Region; resolve: (e: Encoded) => void; reject: (e: unknown) => void }
+  >();
   const load = new Array<number>(size).fill(0);
   // Regions are taken in ring order and freed in any order; space is reclaimed from the oldest.
   const regions: Region[] = [];
@@ -84,6 +90,10 @@ export function createEncodePool(
     broken ??= e;
     for (const p of waiting.values()) p.reject(e);
     waiting.clear();
+    // Wake anyone waiting for ring space: they must see the failure, not wait forever.
+    const w = spaceWaiters;
+    spaceWaiters = [];
+    for (const f of w) f();
   };
 
   workers.forEach((w, i) => {
@@ -106,13 +116,17 @@ export function createEncodePool(
       });
     });
     w.on('error', fail);
+    w.on('exit', (code) => {
+      if (code !== 0) fail(new Error(`encoder thread exited with code ${code}`));
+    });
   });
 
   return {
     maxBlob: Math.floor(ringBytes / 2) - SLACK,
     async submit(plain) {
       const need = plain.length + SLACK;
-      if (need > ringBytes / 2) throw new RangeError(`blob of ${plain.length} bytes is larger than the encode ring allows`);
+      if (need > ringBytes / 2)
+        throw new RangeError(`blob of ${plain.length} bytes is larger than the encode ring allows`);
       let region: Region | null;
       while (!(region = tryAlloc(need))) {
         if (broken) throw broken;

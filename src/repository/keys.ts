@@ -119,7 +119,12 @@ export async function listKeys(backend: Backend): Promise<KeyInfo[]> {
   return out.sort((a, b) => a.created.localeCompare(b.created));
 }
 
-export async function addKey(backend: Backend, master: Buffer, password: string, kdf: KdfParams): Promise<string> {
+export async function addKey(
+  backend: Backend,
+  master: Buffer,
+  password: string,
+  kdf: KdfParams,
+): Promise<string> {
   const bytes = await wrapMasterKey(master, password, kdf);
   const name = keyName(bytes);
   await backend.put('keys', name, bytes);

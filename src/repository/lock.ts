@@ -38,7 +38,13 @@ function isStale(l: LockDoc, now: number): boolean {
 }
 
 async function writeLock(backend: Backend, exclusive: boolean): Promise<string> {
-  const doc: LockDoc = { exclusive, host: hostname(), pid: process.pid, time: new Date().toISOString(), nonce: randomBytes(8).toString('hex') };
+  const doc: LockDoc = {
+    exclusive,
+    host: hostname(),
+    pid: process.pid,
+    time: new Date().toISOString(),
+    nonce: randomBytes(8).toString('hex'),
+  };
   const bytes = Buffer.from(JSON.stringify(doc));
   const name = sha256Hex([bytes]);
   await backend.put('locks', name, bytes);

@@ -19,13 +19,15 @@ export interface PackBuilder {
   add(type: BlobType, id: Buffer, stored: Uint8Array, rawLength: number): void;
   readonly size: number;
   readonly count: number;
+  /** The memory the pack is built in, to be reused for another pack once this one is written. */
+  readonly buffer: Buffer;
   /** Seals the header; returns the pack's bytes, its name and its entries. */
   finish(encKey: Buffer): { name: string; bytes: Buffer; entries: PackEntry[]; size: number };
 }
 
 /** Blobs are copied into one growing buffer, so writing the pack needs no second copy of it. */
-export function newPack(initialCapacity = 1024 * 1024): PackBuilder {
-  let buf = Buffer.allocUnsafe(initialCapacity);
+export function newPack(initial: number | Buffer = 1024 * 1024): PackBuilder {
+  let buf = typeof initial === 'number' ? Buffer.allocUnsafe(initial) : initial;
   const entries: PackEntry[] = [];
   let size = 0;
   const ensure = (extra: number): void => {
@@ -48,6 +50,9 @@ export function newPack(initialCapacity = 1024 * 1024): PackBuilder {
     },
     get count() {
       return entries.length;
+    },
+    get buffer() {
+      return buf;
     },
     finish(encKey) {
       const plain = Buffer.allocUnsafe(entries.length * HEADER_ENTRY_LEN);
@@ -82,7 +87,13 @@ export function parsePackHeader(encKey: Buffer, tail: Buffer, packSize: number, 
     const type = BLOB_TYPES[plain[o]!];
     if (!type) fail('INTEGRITY', `${what}: unknown blob type`);
     const length = plain.readUInt32LE(o + 1);
-    entries.push({ type, length, rawLength: plain.readUInt32LE(o + 5), id: Buffer.from(plain.subarray(o + 9, o + 41)), offset });
+    entries.push({
+      type,
+      length,
+      rawLength: plain.readUInt32LE(o + 5),
+      id: Buffer.from(plain.subarray(o + 9, o + 41)),
+      offset,
+    });
     offset += length;
   }
   if (offset + hlen + 4 !== packSize) fail('INTEGRITY', `${what}: header does not match the pack's size`);

@@ -46,7 +46,11 @@ export interface InitOptions {
   compression?: number;
 }
 
-export async function initRepository(backend: Backend, password: string, opts: InitOptions = {}): Promise<Repository> {
+export async function initRepository(
+  backend: Backend,
+  password: string,
+  opts: InitOptions = {},
+): Promise<Repository> {
   if (await backend.exists()) fail('REPO_EXISTS', `a repository already exists at ${backend.location}`);
   if (!password) fail('NO_PASSWORD', 'an empty passphrase is not allowed');
   await backend.create();
@@ -87,7 +91,11 @@ export async function addIndexFile(repo: Repository, name: string): Promise<void
   repo.index.reserve(repo.index.count + content.packs.reduce((a, p) => a + p.blobs.length, 0));
   for (const p of content.packs) {
     for (const b of p.blobs) {
-      repo.index.add(b.id, { pack: p.pack, type: b.type, offset: b.offset, length: b.length, rawLength: b.rawLength }, fileNo);
+      repo.index.add(
+        b.id,
+        { pack: p.pack, type: b.type, offset: b.offset, length: b.length, rawLength: b.rawLength },
+        fileNo,
+      );
     }
   }
 }

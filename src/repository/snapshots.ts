@@ -46,8 +46,13 @@ export async function saveSnapshot(repo: Repository, doc: SnapshotDoc, meta?: Sn
 }
 
 export async function loadSnapshot(repo: Repository, id: string): Promise<Snapshot> {
-  const doc = decodeJson<SnapshotDoc>(repo.keys.enc, await repo.backend.get('snapshots', id), `snapshot ${id.slice(0, 8)}`);
-  if (typeof doc?.tree !== 'string' || typeof doc.time !== 'string') fail('INTEGRITY', `snapshot ${id.slice(0, 8)} is malformed`);
+  const doc = decodeJson<SnapshotDoc>(
+    repo.keys.enc,
+    await repo.backend.get('snapshots', id),
+    `snapshot ${id.slice(0, 8)}`,
+  );
+  if (typeof doc?.tree !== 'string' || typeof doc.time !== 'string')
+    fail('INTEGRITY', `snapshot ${id.slice(0, 8)} is malformed`);
   return { ...doc, tags: doc.tags ?? [], paths: doc.paths ?? [], id };
 }
 
@@ -75,11 +80,19 @@ export async function listSnapshots(repo: Repository, filter: SnapshotFilter = {
 }
 
 /** Resolves `latest`, a full ID or a unique prefix of at least 4 hex digits. */
-export async function findSnapshot(repo: Repository, ref: string, filter: SnapshotFilter = {}): Promise<Snapshot> {
+export async function findSnapshot(
+  repo: Repository,
+  ref: string,
+  filter: SnapshotFilter = {},
+): Promise<Snapshot> {
   if (ref === 'latest') {
     const all = await listSnapshots(repo, filter);
     const last = all.at(-1);
-    if (!last) fail('NOT_FOUND', 'the repository has no snapshot yet' + (Object.keys(filter).length ? ' matching the filter' : ''));
+    if (!last)
+      fail(
+        'NOT_FOUND',
+        'the repository has no snapshot yet' + (Object.keys(filter).length ? ' matching the filter' : ''),
+      );
     return last;
   }
   if (!/^[0-9a-f]{4,64}$/.test(ref)) fail('USAGE', `"${ref}" is not a snapshot ID (hex digits or "latest")`);
@@ -106,9 +119,14 @@ export function refsFromMarks(repo: Repository): string[] {
 }
 
 /** Marks every blob a snapshot needs (its trees and file contents). Fails when one is not indexed. */
-export async function markSnapshot(repo: Repository, treeId: string, seenTrees = new Set<string>()): Promise<void> {
+export async function markSnapshot(
+  repo: Repository,
+  treeId: string,
+  seenTrees = new Set<string>(),
+): Promise<void> {
   const markOrFail = (hex: string, what: string): void => {
-    if (!repo.index.mark(Buffer.from(hex, 'hex'))) fail('INTEGRITY', `${what} ${hex.slice(0, 12)} is missing from the repository`);
+    if (!repo.index.mark(Buffer.from(hex, 'hex')))
+      fail('INTEGRITY', `${what} ${hex.slice(0, 12)} is missing from the repository`);
   };
   markOrFail(treeId, 'tree');
   seenTrees.add(treeId);

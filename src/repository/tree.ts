@@ -49,7 +49,10 @@ const nodeSchema = z.object({
   dev: z.string().optional(),
   links: z.number().int().optional(),
   content: z.array(z.string().regex(/^[0-9a-f]{64}$/)).optional(),
-  subtree: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  subtree: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
   target: z.string().optional(),
   xattrs: z.record(z.string(), z.string()).optional(),
 });

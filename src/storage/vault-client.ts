@@ -1,6 +1,7 @@
 // The vault as a repository backend, over HTTPS with keep-alive. The vault's self-signed certificate is
 // pinned by its SHA-256 fingerprint: the check happens when the TLS handshake completes and before the
 // socket is handed to HTTP, so nothing (not even the token) is sent to an impostor.
+import type http from 'node:http';
 import https from 'node:https';
 import tls from 'node:tls';
 import { isIP } from 'node:net';
@@ -58,6 +59,7 @@ class PinnedAgent extends https.Agent {
       rejectUnauthorized: false, // trust comes from the pin, not from a CA
       ALPNProtocols: ['http/1.1'],
     });
+    socket.setNoDelay(true); // headers and small requests must not wait for a delayed ACK (Nagle)
     let settled = false;
     const done = (err: Error | null): void => {
       if (settled) return;
@@ -144,6 +146,33 @@ const UNREACHABLE = new Set([
   'EAI_AGAIN',
 ]);
 
+/** Request bodies go out in slices: one 16 MiB write makes TLS encrypt into a fresh 16 MiB buffer at
+ * once (slow page faults, the event loop blocked meanwhile); slices reuse warm memory and keep the
+ * socket busy while the vault reads. Stops quietly when the vault answered early (an error). */
+const BODY_SLICE = 256 * 1024;
+
+function writeBody(req: http.ClientRequest, body: Buffer | undefined): void {
+  if (!body || body.length <= BODY_SLICE) {
+    req.end(body);
+    return;
+  }
+  let off = 0;
+  const next = (): void => {
+    while (off < body.length) {
+      if (req.destroyed) return;
+      const end = Math.min(off + BODY_SLICE, body.length);
+      const more = req.write(body.subarray(off, end));
+      off = end;
+      if (!more) {
+        req.once('drain', next);
+        return;
+      }
+    }
+    req.end();
+  };
+  next();
+}
+
 interface Client {
   request(
     method: string,
@@ -190,7 +219,7 @@ function makeClient(baseUrl: string, fingerprint: string, token: string | null, 
         req.destroy(Object.assign(new Error('request timed out'), { code: 'ETIMEDOUT' })),
       );
       req.on('error', reject);
-      req.end(o.body);
+      writeBody(req, o.body);
     });
   return {
     async request(method, path, o = {}) {

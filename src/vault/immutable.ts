@@ -41,16 +41,19 @@ export interface ImmutableMarker {
 }
 
 export function makeImmutableMarker(enabled: boolean, onError: (e: unknown) => void): ImmutableMarker {
+  // Group commit: the first file queued starts a chattr at once (next tick, so files queued together go
+  // together); files queued while it runs form the next batch. No timer: each upload waits for one
+  // chattr at most, not for a batching delay.
   let queue: { path: string; done: () => void }[] = [];
-  let timer: NodeJS.Timeout | undefined;
+  let scheduled = false;
+  let busy = false;
   let running: Promise<void> = Promise.resolve();
   const flush = (): Promise<void> => {
-    if (timer) clearTimeout(timer);
-    timer = undefined;
-    const batch = queue;
-    queue = [];
-    running = running.then(async () => {
-      if (batch.length === 0) return;
+    scheduled = false;
+    if (busy || queue.length === 0) return running;
+    const batch = queue.splice(0, BATCH);
+    busy = true;
+    running = (async () => {
       try {
         await chattr(
           '+i',
@@ -60,7 +63,9 @@ export function makeImmutableMarker(enabled: boolean, onError: (e: unknown) => v
         onError(e);
       }
       for (const b of batch) b.done();
-    });
+      busy = false;
+      if (queue.length > 0) await flush();
+    })();
     return running;
   };
   return {
@@ -69,8 +74,10 @@ export function makeImmutableMarker(enabled: boolean, onError: (e: unknown) => v
       if (!enabled) return Promise.resolve();
       return new Promise<void>((done) => {
         queue.push({ path, done });
-        if (queue.length >= BATCH) void flush();
-        else timer ??= setTimeout(() => void flush(), 50);
+        if (!scheduled && !busy) {
+          scheduled = true;
+          setImmediate(() => void flush());
+        }
       });
     },
     flush,

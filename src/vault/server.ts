@@ -5,6 +5,7 @@
 import { createReadStream } from 'node:fs';
 import { readdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { AirgapError, fail, isAirgapError, type ErrorCode } from '../errors.js';
 import { objectPath, openLocalBackend } from '../storage/local.js';
@@ -14,6 +15,7 @@ import { statusFor, type ErrorBody } from './http-errors.js';
 import { immutableSupported, makeImmutableMarker } from './immutable.js';
 import { type VaultLayout, manifestDir, repoDir } from './layout.js';
 import { readManifest } from './retention.js';
+import { receiveObject } from './receive.js';
 import { checkObjectName, requireRepo, storeObject, type StoreContext } from './store.js';
 import { fingerprintOfPem } from './tls.js';
 import { makeTokenStore, type TokenRecord } from './tokens.js';
@@ -103,11 +105,8 @@ export async function startVault(opts: StartVaultOptions): Promise<RunningVault>
     return503OnClosing: true,
   });
   app.removeContentTypeParser('text/plain'); // objects are bytes, snapshots JSON; nothing else
-  app.addContentTypeParser(
-    'application/octet-stream',
-    { parseAs: 'buffer', bodyLimit: maxBody },
-    (_req, body, done) => done(null, body),
-  );
+  // Objects are not parsed: the route streams them to disk (receive.ts), enforcing maxObjectSize itself.
+  app.addContentTypeParser('application/octet-stream', (_req, payload, done) => done(null, payload));
 
   let deadman: Deadman | undefined;
   let stopping: Promise<void> | undefined;
@@ -288,10 +287,21 @@ export async function startVault(opts: StartVaultOptions): Promise<RunningVault>
   app.put<{ Params: Params; Body: unknown }>('/v1/repos/:repo/:type/:name', async (req, reply) => {
     allow(req, req.params.repo, true);
     const type = checkObjectName(req.params.type, req.params.name);
+    if (isStream(req.body)) {
+      const length = Number(req.headers['content-length']);
+      const result = await receiveObject(
+        ctx,
+        req.params.repo,
+        type,
+        req.params.name,
+        req.body,
+        Number.isFinite(length) ? length : undefined,
+      );
+      return reply.code(result === 'created' ? 201 : 200).send({ result });
+    }
     let bytes: Buffer;
     let manifest: unknown;
-    if (Buffer.isBuffer(req.body)) bytes = req.body;
-    else if (
+    if (
       req.body &&
       typeof req.body === 'object' &&
       typeof (req.body as { object?: unknown }).object === 'string'
@@ -355,6 +365,10 @@ export async function startVault(opts: StartVaultOptions): Promise<RunningVault>
   });
   log(`vault ${config.name} listening on ${host}:${boundPort} (fingerprint ${fingerprint})`);
   return { url, port: boundPort, fingerprint, immutable: immutableOn, windowClosed, stop };
+}
+
+function isStream(body: unknown): body is Readable {
+  return body instanceof Readable;
 }
 
 function splitListen(listen: string): [string, number] {

@@ -1,40 +1,32 @@
-// The list of verbs. Each module exports `register(program)`; add one line per verb.
+// The verbs, each in its own module that exports a `register(program)`. Modules load only when their
+// verb runs: every verb's dependencies (Fastify, the gap drivers, ...) would otherwise cost each start.
 import type { Command } from 'commander';
-import { registerInit } from './init.js';
-import { registerBackup } from './backup.js';
-import { registerSnapshots } from './snapshots.js';
-import { registerLs } from './ls.js';
-import { registerRestore } from './restore.js';
-import { registerDiff } from './diff.js';
-import { registerCheck } from './check.js';
-import { registerForget } from './forget.js';
-import { registerPrune } from './prune.js';
-import { registerKey } from './key.js';
-import { registerStats } from './stats.js';
-
-import { registerReplicate } from './replicate.js';
-import { registerDemo } from './demo.js';
-import { registerVault } from './vault.js';
-
-import { registerPower } from './power.js';
-import { registerBmcSim } from './bmc-sim.js';
 
 export type Register = (program: Command) => void;
 
-export const commands: Register[] = [
-  registerPower,
-  registerBmcSim,
-  registerInit,
-  registerBackup,
-  registerSnapshots,
-  registerLs,
-  registerRestore,
-  registerDiff,
-  registerCheck,
-  registerForget,
-  registerPrune,
-  registerKey,
-  registerStats,
-  registerReplicate,
-  registerDemo,
-  registerVault];
+type Loader = () => Promise<Register>;
+
+export const verbs: Record<string, Loader> = {
+  init: async () => (await import('./init.js')).registerInit,
+  backup: async () => (await import('./backup.js')).registerBackup,
+  snapshots: async () => (await import('./snapshots.js')).registerSnapshots,
+  ls: async () => (await import('./ls.js')).registerLs,
+  restore: async () => (await import('./restore.js')).registerRestore,
+  diff: async () => (await import('./diff.js')).registerDiff,
+  check: async () => (await import('./check.js')).registerCheck,
+  forget: async () => (await import('./forget.js')).registerForget,
+  prune: async () => (await import('./prune.js')).registerPrune,
+  key: async () => (await import('./key.js')).registerKey,
+  stats: async () => (await import('./stats.js')).registerStats,
+  power: async () => (await import('./power.js')).registerPower,
+  'bmc-sim': async () => (await import('./bmc-sim.js')).registerBmcSim,
+  vault: async () => (await import('./vault.js')).registerVault,
+  replicate: async () => (await import('./replicate.js')).registerReplicate,
+  demo: async () => (await import('./demo.js')).registerDemo,
+};
+
+/** The registration of one verb, or of all of them (for help and unknown verbs). */
+export async function loadCommands(verb: string | undefined): Promise<Register[]> {
+  const one = verb !== undefined ? verbs[verb] : undefined;
+  return one ? [await one()] : Promise.all(Object.values(verbs).map((l) => l()));
+}

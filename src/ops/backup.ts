@@ -42,13 +42,17 @@ export interface BackupOptions {
   onProgress?: (p: BackupProgress) => void;
   onWarning?: (w: BackupWarning) => void;
   writer?: BlobWriterOptions;
-  /** Worker threads that compress and encrypt (0: all on the main thread). Default: AIRGAP_WORKERS or the cores, at most 4. */
+  /**
+   * Worker threads that compress and encrypt (0: all on the main thread). Default: AIRGAP_WORKERS, else
+   * 0 — measured on 2 cores (docs/BENCHMARKS.md), two workers gained ~15% throughput for ~3× the
+   * resident memory, so they are opt-in until that memory is understood.
+   */
   workers?: number;
 }
 
 function defaultWorkers(): number {
   const n = Number(process.env.AIRGAP_WORKERS);
-  return Number.isInteger(n) && n >= 0 ? n : Math.min(availableParallelism(), 4);
+  return Number.isInteger(n) && n >= 0 ? Math.min(n, availableParallelism() * 2) : 0;
 }
 
 export interface BackupProgress {

@@ -18,10 +18,10 @@ const cctx = new CCtx();
 let scratch = Buffer.allocUnsafe(0);
 // The ciphertext buffers are the only garbage here, and a thread whose JavaScript heap hardly grows
 // collects them late: glibc then keeps up to the thread's whole arena resident. A minor GC every few
-// MiB keeps the worker small and costs well under a millisecond.
+// MiB keeps the worker small and costs a millisecond or two (its heap is tiny).
 setFlagsFromString('--expose-gc');
 const collect = runInNewContext('gc') as (o?: { type: 'minor' | 'major' }) => void;
-const GC_EVERY = 8 * 1024 * 1024;
+const GC_EVERY = 32 * 1024 * 1024;
 let sinceGc = 0;
 const RAW = Buffer.of(FLAG_RAW);
 const ZSTD = Buffer.of(FLAG_ZSTD);
@@ -46,6 +46,6 @@ parentPort!.on('message', (msg: { seq: number; offset: number; length: number; c
   sinceGc += length;
   if (sinceGc >= GC_EVERY) {
     sinceGc = 0;
-    collect({ type: 'minor' });
+    collect();
   }
 });

@@ -110,7 +110,12 @@ export class AirgapError extends Error {
   readonly code: ErrorCode;
   readonly exitCode: ExitCodeValue;
   readonly details: Record<string, unknown> | undefined;
-  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>, options?: { cause?: unknown }) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    details?: Record<string, unknown>,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
     this.name = 'AirgapError';
     this.code = code;

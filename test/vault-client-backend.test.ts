@@ -47,16 +47,6 @@ test('a repository lives on the vault: put, get, range, stat, list, commit-last 
   // The stored file is in the local backend's layout, so the vault host can read it directly.
   const onDisk = await readFile(join(v.data, 'repos', 'main', 'data', id.slice(0, 2), id));
   assert.ok(onDisk.equals(data));
-  if (
-    srv.stderr.join('').includes('immutable') ||
-    (await vaultCli(v.data, ['status', '--json'])).stdout.includes('"immutable": true')
-  ) {
-    const attrs = execFileSync('lsattr', [
-      join(v.data, 'repos', 'main', 'data', id.slice(0, 2), id),
-    ]).toString();
-    assert.match(attrs.split(' ')[0]!, /i/, 'stored objects carry the immutable attribute');
-  } else t.diagnostic('chattr +i not supported here: immutable attribute not checked');
-
   const snap = Buffer.from('encrypted snapshot');
   const missing = sha(Buffer.from('not uploaded'));
   await assert.rejects(
@@ -69,6 +59,17 @@ test('a repository lives on the vault: put, get, range, stat, list, commit-last 
     'created',
   );
   assert.deepEqual(await b.list('snapshots'), [{ name: sha(snap), size: snap.length }]);
+  // Marks are batched; a snapshot commit waits for them, so after it the data must be immutable.
+  if (
+    srv.stderr.join('').includes('immutable') ||
+    (await vaultCli(v.data, ['status', '--json'])).stdout.includes('"immutable": true')
+  ) {
+    const attrs = execFileSync('lsattr', [
+      join(v.data, 'repos', 'main', 'data', id.slice(0, 2), id),
+    ]).toString();
+    assert.match(attrs.split(' ')[0]!, /i/, 'stored objects carry the immutable attribute');
+  } else t.diagnostic('chattr +i not supported here: immutable attribute not checked');
+
   await assert.rejects(b.delete('data', id), (e) => isAirgapError(e, 'NOT_SUPPORTED'));
   await assert.rejects(b.put('locks', sha(snap), snap), (e) => isAirgapError(e, 'VAULT_FORBIDDEN'));
 

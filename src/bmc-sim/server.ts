@@ -5,7 +5,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { readFileOrNull, writeFileAtomic } from '../util/durable-fs.js';
 import type { PowerState } from '../gap/driver.js';
-import { generateSelfSigned } from './cert.js';
+import { generateTlsIdentity } from '../util/tls-identity.js';
 import { createSimHost, type HostFaults, type PoweredCommand } from './host.js';
 import { createRedfishHandler, type ApiFaults } from './redfish-api.js';
 import { createSessionStore } from './sessions.js';
@@ -88,7 +88,7 @@ export async function startBmcSim(o: BmcSimOptions): Promise<BmcSim> {
   let certPem = '';
   let server: Server;
   if (tls) {
-    const cert = await generateSelfSigned('bmc-sim');
+    const cert = await generateTlsIdentity('bmc-sim', []);
     fingerprint = cert.fingerprint;
     certPem = cert.certPem;
     server = createHttpsServer({ cert: cert.certPem, key: cert.keyPem }, handler);

@@ -61,11 +61,17 @@ export async function readPassword(g: GlobalOptions, env: NodeJS.ProcessEnv = pr
   const file = g.passwordFile ?? env.AIRGAP_PASSWORD_FILE;
   if (file) return readSecretFile(file, 'password');
   if (process.stdin.isTTY) return prompt('repository passphrase: ');
-  return fail('NO_PASSWORD', 'no passphrase: set AIRGAP_PASSWORD or AIRGAP_PASSWORD_FILE, or use --password-file');
+  return fail(
+    'NO_PASSWORD',
+    'no passphrase: set AIRGAP_PASSWORD or AIRGAP_PASSWORD_FILE, or use --password-file',
+  );
 }
 
 /** The passphrase for a new key (init, key add): AIRGAP_NEW_PASSWORD(_FILE), --new-password-file, or a prompt. */
-export async function readNewPassword(fileOpt: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+export async function readNewPassword(
+  fileOpt: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<string> {
   if (env.AIRGAP_NEW_PASSWORD) return env.AIRGAP_NEW_PASSWORD;
   const file = fileOpt ?? env.AIRGAP_NEW_PASSWORD_FILE;
   if (file) return readSecretFile(file, 'new password');
@@ -75,7 +81,10 @@ export async function readNewPassword(fileOpt: string | undefined, env: NodeJS.P
     if (a !== b) fail('USAGE', 'the passphrases do not match');
     return a;
   }
-  return fail('NO_PASSWORD', 'no new passphrase: set AIRGAP_NEW_PASSWORD or AIRGAP_NEW_PASSWORD_FILE, or use --new-password-file');
+  return fail(
+    'NO_PASSWORD',
+    'no new passphrase: set AIRGAP_NEW_PASSWORD or AIRGAP_NEW_PASSWORD_FILE, or use --new-password-file',
+  );
 }
 
 export async function openBackendFor(cmd: Command): Promise<Backend> {

@@ -1,6 +1,9 @@
 // How the CLI talks to people and scripts: `--json` gives one JSON document on stdout; otherwise plain
 // text. Progress goes to stderr: a live bar on a terminal, a line every few seconds when not on one.
 import { AirgapError, ExitCode } from '../errors.js';
+import { formatBytes } from '../util/format.js';
+
+export { formatBytes, formatDuration } from '../util/format.js';
 
 export interface OutputOptions {
   json: boolean;
@@ -17,25 +20,6 @@ export function printLine(text = ''): void {
 
 export function warn(text: string): void {
   process.stderr.write(`warning: ${text}\n`);
-}
-
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${i === 0 ? v : v.toFixed(2)} ${units[i]}`;
-}
-
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  const s = ms / 1000;
-  if (s < 120) return `${s.toFixed(1)} s`;
-  const m = Math.floor(s / 60);
-  return `${m} min ${Math.round(s - m * 60)} s`;
 }
 
 export interface ProgressState {
@@ -67,7 +51,9 @@ export function startProgress(label: string, opts: OutputOptions): Progress {
     const bar =
       s.totalBytes && tty
         ? ' [' +
-          '#'.repeat(Math.round((width * Math.min(s.bytes, s.totalBytes)) / s.totalBytes)).padEnd(width, '.') +
+          '#'
+            .repeat(Math.round((width * Math.min(s.bytes, s.totalBytes)) / s.totalBytes))
+            .padEnd(width, '.') +
           ']'
         : '';
     const line = `${label}${bar}${pct} ${s.files} files, ${formatBytes(s.bytes)}${s.totalBytes ? ' of ' + formatBytes(s.totalBytes) : ''}, ${rate}`;
@@ -94,7 +80,10 @@ export function startProgress(label: string, opts: OutputOptions): Progress {
 /** Prints an error the way every command does, and returns the exit code to use. */
 export function reportError(e: unknown, json: boolean): number {
   if (e instanceof AirgapError) {
-    if (json) process.stdout.write(JSON.stringify({ error: { code: e.code, message: e.message, ...(e.details ?? {}) } }) + '\n');
+    if (json)
+      process.stdout.write(
+        JSON.stringify({ error: { code: e.code, message: e.message, ...(e.details ?? {}) } }) + '\n',
+      );
     process.stderr.write(`airgap: ${e.message}\n`);
     return e.exitCode;
   }

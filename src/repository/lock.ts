@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import { fail } from '../errors.js';
 import type { Backend } from '../storage/backend.js';
 import { sha256Hex } from './repository.js';
+import { processAlive } from '../util/process-alive.js';
 
 export const STALE_MS = 30 * 60 * 1000;
 const REFRESH_MS = 5 * 60 * 1000;
@@ -23,17 +24,8 @@ export interface Lock {
   release(): Promise<void>;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 function isStale(l: LockDoc, now: number): boolean {
-  if (l.host === hostname() && !alive(l.pid)) return true;
+  if (l.host === hostname() && !processAlive(l.pid)) return true;
   return now - Date.parse(l.time) > STALE_MS;
 }
 

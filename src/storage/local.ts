@@ -67,7 +67,8 @@ export function openLocalBackend(root: string): Backend {
         return await readFile(objectPath(root, type, name));
       } catch (e) {
         if (e instanceof AirgapError) throw e;
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') fail('NOT_FOUND', `object ${type}/${name} not found`);
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+          fail('NOT_FOUND', `object ${type}/${name} not found`);
         throw fromSystemError(e, `reading ${type}/${name}`);
       }
     },
@@ -98,7 +99,8 @@ export function openLocalBackend(root: string): Backend {
         return buf;
       } catch (e) {
         if (e instanceof AirgapError) throw e;
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') fail('NOT_FOUND', `object ${type}/${name} not found`);
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+          fail('NOT_FOUND', `object ${type}/${name} not found`);
         throw fromSystemError(e, `reading ${type}/${name}`);
       }
     },
@@ -151,7 +153,8 @@ export function openLocalBackend(root: string): Backend {
       try {
         await unlink(p);
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw fromSystemError(e, `deleting ${type}/${name}`);
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
+          throw fromSystemError(e, `deleting ${type}/${name}`);
       }
     },
 

@@ -14,7 +14,8 @@ export interface VaultCredentials {
 /** Reads the vault credentials: AIRGAP_VAULT_FINGERPRINT, and AIRGAP_VAULT_TOKEN or AIRGAP_VAULT_TOKEN_FILE. */
 export function vaultCredentialsFromEnv(env: NodeJS.ProcessEnv): VaultCredentials {
   const fingerprint = env.AIRGAP_VAULT_FINGERPRINT;
-  if (!fingerprint) fail('USAGE', 'a vault repository needs the pinned certificate fingerprint in AIRGAP_VAULT_FINGERPRINT');
+  if (!fingerprint)
+    fail('USAGE', 'a vault repository needs the pinned certificate fingerprint in AIRGAP_VAULT_FINGERPRINT');
   let token = env.AIRGAP_VAULT_TOKEN;
   if (!token && env.AIRGAP_VAULT_TOKEN_FILE) {
     try {
@@ -23,7 +24,8 @@ export function vaultCredentialsFromEnv(env: NodeJS.ProcessEnv): VaultCredential
       fail('USAGE', `cannot read the vault token file ${env.AIRGAP_VAULT_TOKEN_FILE}`);
     }
   }
-  if (!token) fail('USAGE', 'a vault repository needs a token in AIRGAP_VAULT_TOKEN or AIRGAP_VAULT_TOKEN_FILE');
+  if (!token)
+    fail('USAGE', 'a vault repository needs a token in AIRGAP_VAULT_TOKEN or AIRGAP_VAULT_TOKEN_FILE');
   return { fingerprint, token };
 }
 

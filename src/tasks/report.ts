@@ -2,6 +2,7 @@
 // document serves `--json`, the history and the human summary (formatReport).
 import type { AirgapError } from '../errors.js';
 import type { HookResult } from './hooks.js';
+import { formatBytes, formatDuration } from '../util/format.js';
 
 export type StageName =
   'recover' | 'pre-hooks' | 'prepare' | 'open' | 'copy' | 'verify' | 'close' | 'post-hooks';
@@ -77,21 +78,8 @@ export function errorSummary(e: AirgapError): { code: string; message: string; e
   return { code: e.code, message: e.message, exitCode: e.exitCode };
 }
 
-function bytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${i === 0 ? v : v.toFixed(2)} ${units[i]}`;
-}
-
 function dur(ms: number | undefined): string {
-  if (ms === undefined) return '-';
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  return `${(ms / 1000).toFixed(1)} s`;
+  return ms === undefined ? '-' : formatDuration(ms);
 }
 
 /** The human summary printed at the end of `airgap replicate`. */
@@ -133,12 +121,12 @@ export function formatReport(r: ReplicationReport): string {
   }
   const c = r.copy;
   lines.push(
-    `copy: ${r.snapshots.selected} snapshot(s); sent ${c.objectsSent} objects (${bytes(c.bytesSent)}), skipped ${c.objectsSkipped} already in the vault (${bytes(c.bytesSkipped)}); ${bytes(c.throughput)}/s`,
+    `copy: ${r.snapshots.selected} snapshot(s); sent ${c.objectsSent} objects (${formatBytes(c.bytesSent)}), skipped ${c.objectsSkipped} already in the vault (${formatBytes(c.bytesSkipped)}); ${formatBytes(c.throughput)}/s`,
   );
   if (r.verify.objects > 0 || r.verify.sample) {
     const s = r.verify.sample;
     lines.push(
-      `verify: ${r.verify.objects} objects (${bytes(r.verify.bytes)}) confirmed in the vault${s ? `; restored ${s.files} file(s) of snapshot ${s.snapshot.slice(0, 8)} from the vault: ${s.equal ? 'equal to the primary' : 'DIFFERENT'}` : ''}`,
+      `verify: ${r.verify.objects} objects (${formatBytes(r.verify.bytes)}) confirmed in the vault${s ? `; restored ${s.files} file(s) of snapshot ${s.snapshot.slice(0, 8)} from the vault: ${s.equal ? 'equal to the primary' : 'DIFFERENT'}` : ''}`,
     );
   }
   for (const h of r.hooks)

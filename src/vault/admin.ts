@@ -12,7 +12,7 @@ import { defaultConfigFile, loadVaultConfig, writeConfigFile, type VaultConfig }
 import { chattr, immutableSupported } from './immutable.js';
 import { type VaultLayout, vaultLayout, repoDir, manifestDir, checkRepoName } from './layout.js';
 import { listManifests } from './retention.js';
-import { fingerprintOfPem, generateTlsIdentity } from './tls.js';
+import { fingerprintOfPem, generateTlsIdentity } from '../util/tls-identity.js';
 import { addTokenTo, listTokensIn, revokeTokenIn, type Role, type TokenRecord } from './tokens.js';
 
 export function audit(

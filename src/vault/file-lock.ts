@@ -4,15 +4,7 @@
 import { open, readFile, unlink, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { AirgapError, fromSystemError } from '../errors.js';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+import { processAlive } from '../util/process-alive.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -28,7 +20,7 @@ export async function withFileLock<T>(path: string, fn: () => Promise<T>, timeou
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw fromSystemError(e, `locking ${path}`);
       const holder = Number((await readFile(path, 'utf8').catch(() => '')).trim());
-      if (holder > 0 && holder !== process.pid && !alive(holder)) {
+      if (holder > 0 && holder !== process.pid && !processAlive(holder)) {
         await unlink(path).catch(() => {});
         continue;
       }

@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 const BATCH = 200;
+const DELAY_MS = 1000;
 
 export async function chattr(flag: '+i' | '-i' | '+a' | '-a', paths: string[]): Promise<void> {
   for (let i = 0; i < paths.length; i += BATCH) {
@@ -41,15 +42,16 @@ export interface ImmutableMarker {
 }
 
 export function makeImmutableMarker(enabled: boolean, onError: (e: unknown) => void): ImmutableMarker {
-  // Group commit: the first file queued starts a chattr at once (next tick, so files queued together go
-  // together); files queued while it runs form the next batch. No timer: each upload waits for one
-  // chattr at most, not for a batching delay.
-  let queue: { path: string; done: () => void }[] = [];
-  let scheduled = false;
+  // Uploads do not wait for their mark (a snapshot commit and stop() call flush() instead), so files are
+  // gathered for up to DELAY_MS or BATCH files: spawning chattr forks the whole daemon, which costs tens
+  // of milliseconds of the event loop's time per process on a large heap.
+  const queue: { path: string; done: () => void }[] = [];
+  let timer: NodeJS.Timeout | undefined;
   let busy = false;
   let running: Promise<void> = Promise.resolve();
   const flush = (): Promise<void> => {
-    scheduled = false;
+    if (timer) clearTimeout(timer);
+    timer = undefined;
     if (busy || queue.length === 0) return running;
     const batch = queue.splice(0, BATCH);
     busy = true;
@@ -74,10 +76,8 @@ export function makeImmutableMarker(enabled: boolean, onError: (e: unknown) => v
       if (!enabled) return Promise.resolve();
       return new Promise<void>((done) => {
         queue.push({ path, done });
-        if (!scheduled && !busy) {
-          scheduled = true;
-          setImmediate(() => void flush());
-        }
+        if (queue.length >= BATCH) void flush();
+        else timer ??= setTimeout(() => void flush(), DELAY_MS);
       });
     },
     flush,

@@ -53,7 +53,8 @@ export async function receiveObject(
     const flush = async (): Promise<void> => {
       if (fill === 0 || problem || !fh) return;
       try {
-        await fh.write(buf, 0, fill);
+        // write(2) may write less than asked (a filling disk does exactly that): loop until all is out.
+        for (let done = 0; done < fill;) done += (await fh.write(buf, done, fill - done)).bytesWritten;
       } catch (e) {
         problem = e;
       }
@@ -83,16 +84,20 @@ export async function receiveObject(
     fh = undefined;
     if (type !== 'config') {
       const actual = hash.digest('hex');
-      if (actual !== name) fail('VAULT_FORBIDDEN', `content hash mismatch: ${type}/${name} has SHA-256 ${actual}`);
+      if (actual !== name)
+        fail('VAULT_FORBIDDEN', `content hash mismatch: ${type}/${name} has SHA-256 ${actual}`);
     }
     const path = objectPath(root, type, name);
     const result = await linkIntoPlace(tmp, path);
     if (result === 'exists' && type === 'config') {
       // Every other name is its content's hash (checked above): same name, same bytes.
       const [have, got] = await Promise.all([readFile(path), readFile(tmp)]);
-      if (!have.equals(got)) fail('OBJECT_EXISTS_DIFFERENT', `${type}/${name} already exists with different content`);
+      if (!have.equals(got))
+        fail('OBJECT_EXISTS_DIFFERENT', `${type}/${name} already exists with different content`);
     }
-    if (result === 'created') await ctx.immutable.mark(path);
+    // Not awaited: a snapshot commit waits for every pending mark (store.ts), so by the time a snapshot
+    // is visible everything it references is immutable; the upload need not wait for a chattr process.
+    if (result === 'created') void ctx.immutable.mark(path);
     return result;
   } catch (e) {
     throw fromSystemError(e, `storing ${type}/${name}`);

@@ -17,7 +17,7 @@ import { type VaultLayout, manifestDir, repoDir } from './layout.js';
 import { readManifest } from './retention.js';
 import { receiveObject } from './receive.js';
 import { checkObjectName, requireRepo, storeObject, type StoreContext } from './store.js';
-import { fingerprintOfPem } from './tls.js';
+import { fingerprintOfPem } from '../util/tls-identity.js';
 import { makeTokenStore, type TokenRecord } from './tokens.js';
 
 export interface StartVaultOptions {
@@ -338,14 +338,21 @@ export async function startVault(opts: StartVaultOptions): Promise<RunningVault>
     app.route({
       method,
       url: '/v1/repos/*',
-      handler: async (_req, reply) =>
-        sendError(
+      handler: async (req, reply) => {
+        // A write-capable client never sends these: an attempt is worth a line in the audit log.
+        await audit(layout, 'api.refused', {
+          method: req.method,
+          path: req.url.slice(0, 200),
+          token: req.vaultToken?.id,
+        }).catch(() => {});
+        return sendError(
           reply,
           'VAULT_FORBIDDEN',
           'the vault has no delete and no overwrite: only local prune removes data',
           undefined,
           405,
-        ),
+        );
+      },
     });
   }
 

@@ -79,6 +79,7 @@ export async function storeObject(
   // deleted between the check and the commit.
   return commitMutex(() =>
     withFileLock(repoLockFile(ctx.layout, repo), async () => {
+      await ctx.immutable.flush(); // objects received just before are immutable before the commit
       const missing: string[] = [];
       for (const ref of meta.refs) {
         const [t, n] = ref.split('/') as [ObjectType, string];

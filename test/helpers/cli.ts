@@ -43,7 +43,9 @@ export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult
   });
 }
 
-export async function scratchDir(prefix = 'airgap-test-'): Promise<{ path: string; cleanup: () => Promise<void> }> {
+export async function scratchDir(
+  prefix = 'airgap-test-',
+): Promise<{ path: string; cleanup: () => Promise<void> }> {
   const path = await mkdtemp(join(tmpdir(), prefix));
   return { path, cleanup: () => rm(path, { recursive: true, force: true }) };
 }

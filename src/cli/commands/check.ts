@@ -8,7 +8,8 @@ function parseSubset(s: string): number {
   const m = /^(\d+(?:\.\d+)?)%$/.exec(s);
   if (m && Number(m[1]) > 0 && Number(m[1]) <= 100) return Number(m[1]) / 100;
   const f = /^(\d+)\/(\d+)$/.exec(s);
-  if (f && Number(f[2]) > 0 && Number(f[1]) > 0 && Number(f[1]) <= Number(f[2])) return Number(f[1]) / Number(f[2]);
+  if (f && Number(f[2]) > 0 && Number(f[1]) > 0 && Number(f[1]) <= Number(f[2]))
+    return Number(f[1]) / Number(f[2]);
   return fail('USAGE', `--read-data-subset takes a percentage like 10% or a fraction like 1/5, not "${s}"`);
 }
 
@@ -30,7 +31,9 @@ export function registerCheck(program: Command): void {
       progress.done();
       if (g.json) printJson(r);
       else {
-        printLine(`${r.snapshots} snapshots, ${r.packs} packs, ${r.blobs} blobs; read ${r.packsRead} packs (${formatBytes(r.bytesRead)})`);
+        printLine(
+          `${r.snapshots} snapshots, ${r.packs} packs, ${r.blobs} blobs; read ${r.packsRead} packs (${formatBytes(r.bytesRead)})`,
+        );
         for (const n of r.notes) printLine(`note: ${n}`);
         for (const e of r.errors) printLine(`error: ${e.message}`);
         if (r.affected.length) {

@@ -24,7 +24,9 @@ export function registerDiff(program: Command): void {
       else {
         for (const c of changes) printLine(`${SIGN[c.change]}    ${c.path}`);
         const count = (k: keyof typeof SIGN): number => changes.filter((c) => c.change === k).length;
-        printLine(`${count('added')} added, ${count('removed')} removed, ${count('modified')} modified, ${count('metadata')} metadata only`);
+        printLine(
+          `${count('added')} added, ${count('removed')} removed, ${count('modified')} modified, ${count('metadata')} metadata only`,
+        );
       }
     });
 }

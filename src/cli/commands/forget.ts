@@ -63,10 +63,13 @@ export function registerForget(program: Command): void {
       else {
         for (const gr of groups) {
           if (gr.host) printLine(`host ${gr.host}, paths ${gr.paths.join(' ')}:`);
-          for (const k of gr.keep) printLine(`  keep   ${k.id.slice(0, 8)} ${k.time.slice(0, 19)} (${k.reasons.join(', ')})`);
-          for (const r of gr.remove) printLine(`  ${o.dryRun ? 'would remove' : 'remove'} ${r.id.slice(0, 8)} ${r.time.slice(0, 19)}`);
+          for (const k of gr.keep)
+            printLine(`  keep   ${k.id.slice(0, 8)} ${k.time.slice(0, 19)} (${k.reasons.join(', ')})`);
+          for (const r of gr.remove)
+            printLine(`  ${o.dryRun ? 'would remove' : 'remove'} ${r.id.slice(0, 8)} ${r.time.slice(0, 19)}`);
         }
-        if (pruned) printLine(`pruned: ${pruned.packsDeleted} packs deleted, ${pruned.packsRepacked} repacked`);
+        if (pruned)
+          printLine(`pruned: ${pruned.packsDeleted} packs deleted, ${pruned.packsRepacked} repacked`);
       }
     });
 }

@@ -14,7 +14,11 @@ export function registerKey(program: Command): void {
       const repo = await openRepo(cmd);
       const keys = await listKeys(repo.backend);
       if (g.json) printJson(keys.map((k) => ({ ...k, current: k.id === repo.keyId })));
-      else for (const k of keys) printLine(`${k.id === repo.keyId ? '*' : ' '} ${k.id.slice(0, 8)}  ${k.created.slice(0, 19)}  ${k.user}@${k.host}`);
+      else
+        for (const k of keys)
+          printLine(
+            `${k.id === repo.keyId ? '*' : ' '} ${k.id.slice(0, 8)}  ${k.created.slice(0, 19)}  ${k.user}@${k.host}`,
+          );
     });
   key
     .command('add')
@@ -38,9 +42,14 @@ export function registerKey(program: Command): void {
       const repo = await openRepo(cmd);
       const keys = await listKeys(repo.backend);
       const m = keys.filter((k) => k.id.startsWith(prefix));
-      if (m.length !== 1) fail(m.length ? 'USAGE' : 'NOT_FOUND', m.length ? `key prefix ${prefix} is ambiguous` : `no key ${prefix}`);
+      if (m.length !== 1)
+        fail(
+          m.length ? 'USAGE' : 'NOT_FOUND',
+          m.length ? `key prefix ${prefix} is ambiguous` : `no key ${prefix}`,
+        );
       const k = m[0]!;
-      if (k.id === repo.keyId) fail('USAGE', 'refusing to remove the key in use: open the repository with another passphrase first');
+      if (k.id === repo.keyId)
+        fail('USAGE', 'refusing to remove the key in use: open the repository with another passphrase first');
       await repo.backend.delete('keys', k.id);
       if (g.json) printJson({ removed: k.id });
       else printLine(`removed key ${k.id.slice(0, 8)}`);

@@ -25,16 +25,37 @@ export function registerLs(program: Command): void {
       const snap = await findSnapshot(repo, ref);
       await loadIndex(repo);
       const prefix = under.replace(/\/+$/, '');
-      const rows: { path: string; type: string; size?: number; mode: number; uid: number; gid: number; mtime: string; target?: string }[] = [];
+      const rows: {
+        path: string;
+        type: string;
+        size?: number;
+        mode: number;
+        uid: number;
+        gid: number;
+        mtime: string;
+        target?: string;
+      }[] = [];
       await walkTree(repo, snap.tree, (path, node) => {
         const inside = prefix === '' || path === prefix || path.startsWith(prefix + '/');
         const onTheWay = prefix.startsWith(path + '/');
         if (!inside && !onTheWay) return false;
         if (!inside) return true;
         const mtime = new Date(nsToSeconds(node.mtime) * 1000).toISOString();
-        rows.push({ path, type: node.type, ...(node.size !== undefined ? { size: node.size } : {}), mode: node.mode, uid: node.uid, gid: node.gid, mtime, ...(node.target ? { target: node.target } : {}) });
+        rows.push({
+          path,
+          type: node.type,
+          ...(node.size !== undefined ? { size: node.size } : {}),
+          mode: node.mode,
+          uid: node.uid,
+          gid: node.gid,
+          mtime,
+          ...(node.target ? { target: node.target } : {}),
+        });
         if (!g.json) {
-          if (opts.long) printLine(`${modeString(node)} ${String(node.uid).padStart(5)} ${String(node.gid).padStart(5)} ${String(node.size ?? 0).padStart(12)} ${mtime.slice(0, 19).replace('T', ' ')} ${path}${node.target ? ' -> ' + node.target : ''}`);
+          if (opts.long)
+            printLine(
+              `${modeString(node)} ${String(node.uid).padStart(5)} ${String(node.gid).padStart(5)} ${String(node.size ?? 0).padStart(12)} ${mtime.slice(0, 19).replace('T', ' ')} ${path}${node.target ? ' -> ' + node.target : ''}`,
+            );
           else printLine(path);
         }
         return true;

@@ -17,7 +17,9 @@ export function registerSnapshots(program: Command): void {
         printJson(snaps);
         return;
       }
-      printLine(`${'ID'.padEnd(10)}${'Time'.padEnd(21)}${'Host'.padEnd(16)}${'Tags'.padEnd(16)}${'Size'.padEnd(12)}Paths`);
+      printLine(
+        `${'ID'.padEnd(10)}${'Time'.padEnd(21)}${'Host'.padEnd(16)}${'Tags'.padEnd(16)}${'Size'.padEnd(12)}Paths`,
+      );
       for (const s of snaps) {
         printLine(
           `${s.id.slice(0, 8).padEnd(10)}${s.time.slice(0, 19).replace('T', ' ').padEnd(21)}${s.host.slice(0, 15).padEnd(16)}${s.tags.join(',').slice(0, 15).padEnd(16)}${formatBytes(s.summary?.totalBytes ?? 0).padEnd(12)}${s.paths.join(' ')}`,

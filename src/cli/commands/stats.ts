@@ -17,7 +17,9 @@ export function registerStats(program: Command): void {
         printLine(`stored:             ${formatBytes(s.storedBytes)} in ${s.packs} packs`);
         printLine(`unique data:        ${formatBytes(s.uniqueRawBytes)} in ${s.blobs} blobs`);
         printLine(`all snapshots hold: ${formatBytes(s.restoreSizeAll)}`);
-        printLine(`deduplication:      ${s.dedupRatio.toFixed(2)}x, compression ${s.compressionRatio.toFixed(2)}x`);
+        printLine(
+          `deduplication:      ${s.dedupRatio.toFixed(2)}x, compression ${s.compressionRatio.toFixed(2)}x`,
+        );
       }
     });
 }

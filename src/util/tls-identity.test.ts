@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { generateTlsIdentity, fingerprintOfPem, normalizeFingerprint } from './tls.js';
+import { generateTlsIdentity, fingerprintOfPem, normalizeFingerprint } from './tls-identity.js';
 
 test('the self-signed identity is a P-256 key with a certificate whose fingerprint Node agrees with', async () => {
   const id = await generateTlsIdentity('vault-test', ['vault.example', '10.0.0.9']);

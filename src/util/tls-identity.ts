@@ -1,7 +1,7 @@
-// The vault's TLS identity: an ECDSA P-256 key and a self-signed certificate. Clients do not trust a CA;
-// they pin the certificate's SHA-256 fingerprint, printed by `vault init` (AA:BB:... like OpenSSL/Node).
-// Generated with the openssl binary: @peculiar/x509 needs a reflect-metadata polyfill that is not installed,
-// and openssl is on every Debian host.
+// Self-signed TLS identities (ECDSA P-256) for the vault and the BMC simulator. Clients do not trust a
+// CA; they pin the certificate's SHA-256 fingerprint (AA:BB:... as OpenSSL and Node print it).
+// Made with the openssl binary: @peculiar/x509 needs a reflect-metadata polyfill we do not ship, and
+// openssl is on every Debian host.
 import { execFile } from 'node:child_process';
 import { createHash, X509Certificate } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -76,7 +76,7 @@ export async function generateTlsIdentity(commonName: string, altNames: string[]
     ]).catch((e: Error) => {
       throw new AirgapError(
         'IO',
-        `openssl could not create the vault certificate: ${e.message.split('\n')[0]}`,
+        `openssl could not create the TLS certificate: ${e.message.split('\n')[0]}`,
       );
     });
     const certPem = await readFile(cert, 'utf8');

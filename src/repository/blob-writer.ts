@@ -4,7 +4,7 @@
 // Memory is bounded by settings: `maxEncodeBytes` of blobs being encoded, two packs being filled and
 // `maxInFlight` packs being written.
 import { fail } from '../errors.js';
-import { encodeBlob, type BlobType } from './blob.js';
+import { encodeBlobInto, maxEncodedLength, type BlobType } from './blob.js';
 import type { EncodePool } from './encode-pool.js';
 import { encodeIndexFile, type IndexPack } from './index-file.js';
 import { newPack, type PackBuilder } from './pack.js';
@@ -147,7 +147,12 @@ export function createBlobWriter(repo: Repository, opts: BlobWriterOptions = {})
       stats.newRawBytes += rawLength;
       // Trees are few and may be large (a directory of 100,000 files): encode them here.
       if (!pool || type === 'tree' || rawLength > pool.maxBlob) {
-        await addStored(type, id, encodeBlob(repo.keys.enc, plain, repo.config.compression), rawLength);
+        const { enc } = repo.keys;
+        const level = repo.config.compression;
+        builders[type].addEncoded(type, id, rawLength, maxEncodedLength(rawLength), (out, off) =>
+          encodeBlobInto(enc, plain, level, out, off),
+        );
+        if (builders[type].size >= repo.config.packSize) await startWrite(type);
         return id;
       }
       // Waits only for room in the ring (bounded memory), not for the encoding itself.

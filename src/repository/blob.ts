@@ -2,15 +2,34 @@
 // flag says whether payload is zstd-compressed. See docs/FORMAT.md, "Encrypted blob".
 import { fail } from '../errors.js';
 import { decompress, maybeCompress, FLAG_RAW, FLAG_ZSTD } from './compress.js';
-import { open, seal } from './crypto.js';
+import { open, seal, sealInto, SEAL_OVERHEAD } from './crypto.js';
 
 export type BlobType = 'data' | 'tree';
 export const BLOB_TYPE_CODE: Record<BlobType, number> = { data: 0, tree: 1 };
 export const BLOB_TYPES: readonly BlobType[] = ['data', 'tree'];
 
-export function encodeBlob(encKey: Buffer, plain: Buffer, level: number): Buffer {
+const FLAGS = [Buffer.of(FLAG_RAW), Buffer.of(FLAG_ZSTD)];
+
+/** The most an encoded blob can take: compression is kept only when smaller. */
+export function maxEncodedLength(rawLength: number): number {
+  return rawLength + SEAL_OVERHEAD + 1;
+}
+
+export function encodeBlob(encKey: Buffer, plain: Uint8Array, level: number): Buffer {
   const [flag, payload] = maybeCompress(plain, level);
-  return seal(encKey, [Buffer.of(flag), payload]);
+  return seal(encKey, [FLAGS[flag]!, payload]);
+}
+
+/** encodeBlob() written straight into `out` at `offset` (which may overlap `plain`); returns the length. */
+export function encodeBlobInto(
+  encKey: Buffer,
+  plain: Uint8Array,
+  level: number,
+  out: Buffer,
+  offset: number,
+): number {
+  const [flag, payload] = maybeCompress(plain, level);
+  return sealInto(encKey, [FLAGS[flag]!, payload], out, offset);
 }
 
 export function decodeBlob(encKey: Buffer, stored: Uint8Array, what: string): Buffer {

@@ -1,27 +1,28 @@
 // Per-blob zstd. A blob is stored compressed only when that saves at least 1/32 of its size: random
 // media costs a compression attempt but no decompression later, and never grows.
-import { Compressor, decompress as zstdDecompress } from 'zstd-napi';
+// Compression writes into one reused scratch buffer (zstd's low-level API): a fresh buffer per blob is
+// garbage that inflates the resident size of a long backup.
+import { decompress as zstdDecompress } from 'zstd-napi';
+import zstd from 'zstd-napi/binding.js';
 
 export const FLAG_RAW = 0;
 export const FLAG_ZSTD = 1;
 
-const compressors = new Map<number, Compressor>();
+const { CCtx, compressBound } = zstd; // a native CommonJS module: no named ESM exports
+let cctx: InstanceType<typeof CCtx> | undefined;
+let scratch = Buffer.allocUnsafe(0);
 
-function compressor(level: number): Compressor {
-  let c = compressors.get(level);
-  if (!c) {
-    c = new Compressor();
-    c.setParameters({ compressionLevel: level });
-    compressors.set(level, c);
-  }
-  return c;
-}
-
-/** Returns [flag, payload]. Level 0 disables compression. */
-export function maybeCompress(data: Buffer, level: number): [number, Buffer] {
+/**
+ * Returns [flag, payload]. Level 0 disables compression. A compressed payload is a view into a scratch
+ * buffer that the next call overwrites: use it (encrypt it) before compressing anything else.
+ */
+export function maybeCompress(data: Uint8Array, level: number): [number, Uint8Array] {
   if (level <= 0 || data.length < 64) return [FLAG_RAW, data];
-  const z = compressor(level).compress(data);
-  if (z.length <= data.length - (data.length >> 5)) return [FLAG_ZSTD, z];
+  cctx ??= new CCtx();
+  const bound = compressBound(data.length);
+  if (scratch.length < bound) scratch = Buffer.allocUnsafe(bound);
+  const n = cctx.compress(scratch, data, level);
+  if (n <= data.length - (data.length >> 5)) return [FLAG_ZSTD, scratch.subarray(0, n)];
   return [FLAG_RAW, data];
 }
 

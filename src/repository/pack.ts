@@ -17,6 +17,14 @@ export interface PackEntry {
 
 export interface PackBuilder {
   add(type: BlobType, id: Buffer, stored: Uint8Array, rawLength: number): void;
+  /** Lets `write` encode a blob straight into the pack (at most `maxLength` bytes); no copy. */
+  addEncoded(
+    type: BlobType,
+    id: Buffer,
+    rawLength: number,
+    maxLength: number,
+    write: (out: Buffer, offset: number) => number,
+  ): void;
   readonly size: number;
   readonly count: number;
   /** The memory the pack is built in, to be reused for another pack once this one is written. */
@@ -44,6 +52,12 @@ export function newPack(initial: number | Buffer = 1024 * 1024): PackBuilder {
       ensure(stored.length);
       buf.set(stored, size);
       size += stored.length;
+    },
+    addEncoded(type, id, rawLength, maxLength, write) {
+      ensure(maxLength);
+      const length = write(buf, size);
+      entries.push({ type, id, offset: size, length, rawLength });
+      size += length;
     },
     get size() {
       return size;

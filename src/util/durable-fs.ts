@@ -65,27 +65,35 @@ export async function createFileExclusive(
   let tmp: string | undefined;
   try {
     tmp = await writeTemp(tmpDir, data);
-    try {
-      await link(tmp, path);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return 'exists';
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
-        await mkdir(dirname(path), { recursive: true });
-        try {
-          await link(tmp, path);
-        } catch (e2) {
-          if ((e2 as NodeJS.ErrnoException).code === 'EEXIST') return 'exists';
-          throw e2;
-        }
-      } else throw e;
-    }
-    await fsyncDir(dirname(path));
-    return 'created';
+    return await linkIntoPlace(tmp, path);
   } catch (e) {
     throw fromSystemError(e, `writing ${path}`);
   } finally {
     if (tmp) await unlink(tmp).catch(() => {});
   }
+}
+
+/**
+ * Gives a complete, fsynced temporary file its final name if that name is free (link(2) is atomic
+ * and fails on an existing name), creating the directory if needed, and makes the name durable.
+ */
+export async function linkIntoPlace(tmp: string, path: string): Promise<'created' | 'exists'> {
+  try {
+    await link(tmp, path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return 'exists';
+    if (code !== 'ENOENT') throw e;
+    await mkdir(dirname(path), { recursive: true });
+    try {
+      await link(tmp, path);
+    } catch (e2) {
+      if ((e2 as NodeJS.ErrnoException).code === 'EEXIST') return 'exists';
+      throw e2;
+    }
+  }
+  await fsyncDir(dirname(path));
+  return 'created';
 }
 
 export async function readFileOrNull(path: string): Promise<Buffer | null> {

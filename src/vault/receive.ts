@@ -7,15 +7,14 @@
 // An error on the vault's side (disk full, size limit, wrong hash) never stops reading the body: the
 // rest is drained and discarded so the client receives the typed error on its keep-alive connection
 // instead of a reset it would retry, and the temporary file is removed before the answer is sent.
-import { createHash } from 'node:crypto';
-import { link, mkdir, open, readFile, unlink, type FileHandle } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
-import { dirname, join } from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
+import { open, readFile, unlink, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { AirgapError, fail, fromSystemError } from '../errors.js';
 import type { ObjectType, PutResult } from '../storage/backend.js';
 import { objectPath } from '../storage/local.js';
-import { fsyncDir } from '../util/durable-fs.js';
+import { linkIntoPlace } from '../util/durable-fs.js';
 import { repoDir } from './layout.js';
 import { requireRepo, type StoreContext } from './store.js';
 
@@ -105,23 +104,4 @@ export async function receiveObject(
     await fh?.close().catch(() => {});
     await unlink(tmp).catch(() => {});
   }
-}
-
-async function linkIntoPlace(tmp: string, path: string): Promise<PutResult> {
-  try {
-    await link(tmp, path);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') return 'exists';
-    if (code !== 'ENOENT') throw e;
-    await mkdir(dirname(path), { recursive: true });
-    try {
-      await link(tmp, path);
-    } catch (e2) {
-      if ((e2 as NodeJS.ErrnoException).code === 'EEXIST') return 'exists';
-      throw e2;
-    }
-  }
-  await fsyncDir(dirname(path));
-  return 'created';
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { initRepository } from '../../repository/repository.js';
-import { globals, openBackendFor, readPassword } from '../context.js';
+import { globals, openBackendFor, readNewPassword, readPassword } from '../context.js';
 import { printJson, printLine } from '../output.js';
 
 export function registerInit(program: Command): void {
@@ -11,7 +11,10 @@ export function registerInit(program: Command): void {
     .action(async (opts: { compression: string }, cmd: Command) => {
       const g = globals(cmd);
       const backend = await openBackendFor(cmd);
-      const password = process.env.AIRGAP_NEW_PASSWORD ?? (await readPassword(g));
+      // Scripts give the passphrase as for every other verb; a person at a terminal types it twice.
+      const scripted = process.env.AIRGAP_PASSWORD || g.passwordFile || process.env.AIRGAP_PASSWORD_FILE;
+      const password =
+        scripted || !process.stdin.isTTY ? await readPassword(g) : await readNewPassword(undefined);
       const repo = await initRepository(backend, password, { compression: Number(opts.compression) });
       if (g.json) printJson({ id: repo.config.id, location: backend.location, key: repo.keyId });
       else {

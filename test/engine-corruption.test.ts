@@ -185,4 +185,10 @@ test('a damaged snapshot is reported by name; restore of it fails cleanly with e
   assert.equal(r.code, 13, r.stderr);
   assert.match(r.stderr, /^airgap: .*snapshot/m);
   assert.doesNotMatch(r.stderr, /internal error|\n\s+at /);
+  // `snapshots` still lists what it can read, names the damaged one, and exits 13.
+  const l = await runCli(['--repo', repo, '--json', 'snapshots'], { env });
+  assert.equal(l.code, 13, l.stderr);
+  assert.ok(l.stderr.includes(fx.snapshot.slice(0, 8)), l.stderr);
+  assert.ok(Array.isArray(JSON.parse(l.stdout)));
+  assert.ok(!(JSON.parse(l.stdout) as { id: string }[]).some((s) => s.id === fx.snapshot));
 });

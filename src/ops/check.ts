@@ -6,7 +6,7 @@ import { isAirgapError } from '../errors.js';
 import { decodeBlob } from '../repository/blob.js';
 import { addIndexFile, computeBlobId, hexId, loadIndex, type Repository } from '../repository/repository.js';
 import { parsePackHeader } from '../repository/pack.js';
-import { listSnapshots, loadSnapshot, type Snapshot } from '../repository/snapshots.js';
+import { readSnapshots } from '../repository/snapshots.js';
 import { walkTree } from '../repository/tree.js';
 
 export interface CheckOptions {
@@ -149,24 +149,10 @@ export async function check(repo: Repository, opts: CheckOptions = {}): Promise<
   };
 
   // Snapshots and trees: every referenced blob must be usable; name the files that are not.
-  let snaps: Snapshot[] = [];
-  try {
-    snaps = await listSnapshots(repo);
-  } catch (e) {
-    // one unreadable snapshot: check them one by one
-    for (const o of await repo.backend.list('snapshots')) {
-      try {
-        snaps.push(await loadSnapshot(repo, o.name));
-      } catch (e2) {
-        errors.push({
-          kind: 'damaged-snapshot',
-          object: `snapshots/${o.name}`,
-          message: (e2 as Error).message,
-        });
-      }
-    }
-    if (!snaps.length && !errors.length) throw e;
-  }
+  const listing = await readSnapshots(repo);
+  const snaps = listing.snapshots;
+  for (const d of listing.damaged)
+    errors.push({ kind: 'damaged-snapshot', object: `snapshots/${d.id}`, message: d.message });
   const affected: AffectedFile[] = [];
   const reportedMissing = new Set<string>();
   for (const s of snaps) {

@@ -24,8 +24,13 @@ export interface PruneResult {
   bytesFreed: number;
   bytesRepacked: number;
   indexFilesReplaced: number;
+  /** Temporary files of crashed writers removed. */
+  temporaryFilesRemoved: number;
   dryRun: boolean;
 }
+
+/** A temporary file this old is not being written by anyone: writers hold it for one object's write. */
+const STALE_TEMPORARY_MS = 60 * 60 * 1000;
 
 const BLOBS_PER_INDEX_FILE = 100_000;
 
@@ -95,9 +100,11 @@ export async function prune(repo: Repository, opts: PruneOptions = {}): Promise<
       bytesFreed: [...del, ...unindexed, ...repack].reduce((a, p) => a + (stored.get(p) ?? 0), 0),
       bytesRepacked: repack.reduce((a, p) => a + (usage.get(p)?.used ?? 0), 0),
       indexFilesReplaced: repo.indexFiles.length,
+      temporaryFilesRemoved: 0,
       dryRun: !!opts.dryRun,
     };
     if (opts.dryRun) return result;
+    result.temporaryFilesRemoved = (await repo.backend.sweepTemporary?.(STALE_TEMPORARY_MS)) ?? 0;
     if (del.length + repack.length + unindexed.length === 0 && repo.indexFiles.length <= 1) {
       result.indexFilesReplaced = 0;
       return result;

@@ -1,6 +1,6 @@
 // Snapshots: encrypted JSON documents naming a root tree; written last, so a snapshot never points at
 // missing data. The object name (SHA-256 of the stored bytes) is the snapshot's ID.
-import { fail } from '../errors.js';
+import { fail, isAirgapError } from '../errors.js';
 import type { SnapshotMeta } from '../storage/backend.js';
 import { decodeJson, encodeJson } from './blob.js';
 import { loadIndex, sha256Hex, type Repository } from './repository.js';
@@ -69,14 +69,39 @@ export function matches(s: Snapshot, f: SnapshotFilter): boolean {
   return true;
 }
 
-/** Every snapshot, oldest first. */
-export async function listSnapshots(repo: Repository, filter: SnapshotFilter = {}): Promise<Snapshot[]> {
-  const out: Snapshot[] = [];
+export interface SnapshotListing {
+  snapshots: Snapshot[];
+  /** Snapshot objects that cannot be read (corrupted, or not ours). */
+  damaged: { id: string; message: string }[];
+}
+
+/** Every readable snapshot, oldest first, and the ones that could not be read. */
+export async function readSnapshots(repo: Repository, filter: SnapshotFilter = {}): Promise<SnapshotListing> {
+  const snapshots: Snapshot[] = [];
+  const damaged: SnapshotListing['damaged'] = [];
   for (const o of await repo.backend.list('snapshots')) {
-    const s = await loadSnapshot(repo, o.name);
-    if (matches(s, filter)) out.push(s);
+    try {
+      const s = await loadSnapshot(repo, o.name);
+      if (matches(s, filter)) snapshots.push(s);
+    } catch (e) {
+      if (!isAirgapError(e, 'INTEGRITY')) throw e;
+      damaged.push({ id: o.name, message: e.message });
+    }
   }
-  return out.sort((a, b) => a.time.localeCompare(b.time) || a.id.localeCompare(b.id));
+  snapshots.sort((a, b) => a.time.localeCompare(b.time) || a.id.localeCompare(b.id));
+  return { snapshots, damaged };
+}
+
+/** Every snapshot, oldest first; fails when one cannot be read (callers that must see all of them). */
+export async function listSnapshots(repo: Repository, filter: SnapshotFilter = {}): Promise<Snapshot[]> {
+  const { snapshots, damaged } = await readSnapshots(repo, filter);
+  if (damaged.length) {
+    fail(
+      'INTEGRITY',
+      `snapshot ${damaged[0]!.id.slice(0, 8)} cannot be read (${damaged[0]!.message}); run \`airgap check\``,
+    );
+  }
+  return snapshots;
 }
 
 /** Resolves `latest`, a full ID or a unique prefix of at least 4 hex digits. */

@@ -52,6 +52,11 @@ export interface Backend {
   /** Throws NOT_SUPPORTED where capabilities.delete is false. */
   delete(type: ObjectType, name: string): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Removes temporary files a crashed writer left behind (older than `olderThanMs`); returns how many.
+   * Only backends that have such files implement it. Callers hold the exclusive lock.
+   */
+  sweepTemporary?(olderThanMs: number): Promise<number>;
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;

@@ -158,6 +158,22 @@ export function openLocalBackend(root: string): Backend {
       }
     },
 
+    async sweepTemporary(olderThanMs) {
+      let removed = 0;
+      const now = Date.now();
+      for (const n of await readdir(tmpDir).catch(() => [] as string[])) {
+        const p = join(tmpDir, n);
+        try {
+          if (now - (await stat(p)).mtimeMs < olderThanMs) continue;
+          await unlink(p);
+          removed++;
+        } catch {
+          // gone meanwhile
+        }
+      }
+      return removed;
+    },
+
     async close() {
       for (const fd of fds.values()) closeSync(fd);
       fds.clear();

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { listSnapshots } from '../../repository/snapshots.js';
+import { readSnapshots } from '../../repository/snapshots.js';
+import { ExitCode } from '../../errors.js';
 import { collect, globals, openRepo } from '../context.js';
 import { formatBytes, printJson, printLine } from '../output.js';
 
@@ -12,7 +13,16 @@ export function registerSnapshots(program: Command): void {
     .action(async (opts: { host?: string; tag: string[] }, cmd: Command) => {
       const g = globals(cmd);
       const repo = await openRepo(cmd);
-      const snaps = await listSnapshots(repo, { ...(opts.host ? { host: opts.host } : {}), tags: opts.tag });
+      const { snapshots: snaps, damaged } = await readSnapshots(repo, {
+        ...(opts.host ? { host: opts.host } : {}),
+        tags: opts.tag,
+      });
+      // A damaged snapshot object must not hide the good ones: list those, name the others, exit 13.
+      if (damaged.length) {
+        for (const d of damaged)
+          process.stderr.write(`airgap: snapshot ${d.id.slice(0, 8)} cannot be read: ${d.message}\n`);
+        process.exitCode = ExitCode.INTEGRITY;
+      }
       if (g.json) {
         printJson(snaps);
         return;

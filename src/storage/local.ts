@@ -21,7 +21,8 @@ export function objectPath(root: string, type: ObjectType, name: string): string
   return join(root, type, name);
 }
 
-const MAX_OPEN_FILES = 32;
+// Enough for the packs a restore hops between (~60 per GiB); well under the usual limit of 1024.
+const MAX_OPEN_FILES = 256;
 
 export function openLocalBackend(root: string): Backend {
   const tmpDir = join(root, 'tmp');
@@ -79,7 +80,11 @@ export function openLocalBackend(root: string): Backend {
       const path = objectPath(root, type, name);
       let fd = fds.get(path);
       try {
-        if (fd === undefined) {
+        if (fd !== undefined) {
+          // Least recently used goes first: move this one to the end.
+          fds.delete(path);
+          fds.set(path, fd);
+        } else {
           fd = openSync(path, 'r');
           fds.set(path, fd);
           if (fds.size > MAX_OPEN_FILES) {

@@ -61,6 +61,13 @@ function send(
   res.end(payload);
 }
 
+function notFound(res: ServerResponse, path: string): void {
+  send(
+    res,
+    ...redfishError(404, 'Base.1.12.ResourceMissingAtURI', `The resource at the URI ${path} was not found.`),
+  );
+}
+
 function redfishError(
   status: number,
   messageId: string,
@@ -172,14 +179,7 @@ export function createRedfishHandler(ctx: ApiContext): (req: IncomingMessage, re
     if (method === 'GET') {
       const r = resource(path);
       if (r) return send(res, 200, r);
-      return send(
-        res,
-        ...redfishError(
-          404,
-          'Base.1.12.ResourceMissingAtURI',
-          `The resource at the URI ${path} was not found.`,
-        ),
-      );
+      return notFound(res, path);
     }
     if (method === 'POST' && path === `${SYS}/Actions/ComputerSystem.Reset`) return reset(body, res);
     if (
@@ -203,14 +203,7 @@ export function createRedfishHandler(ctx: ApiContext): (req: IncomingMessage, re
             { MessageId: 'Base.1.12.Success', Message: 'Successfully Completed Request' },
           ],
         });
-      return send(
-        res,
-        ...redfishError(
-          404,
-          'Base.1.12.ResourceMissingAtURI',
-          `The resource at the URI ${path} was not found.`,
-        ),
-      );
+      return notFound(res, path);
     }
     return send(
       res,

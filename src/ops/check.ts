@@ -4,7 +4,7 @@
 import { createHash, randomInt } from 'node:crypto';
 import { isAirgapError } from '../errors.js';
 import { decodeBlob } from '../repository/blob.js';
-import { addIndexFile, computeBlobId, hexId, loadIndex, type Repository } from '../repository/repository.js';
+import { addIndexFile, computeBlobId, hexId, type Repository } from '../repository/repository.js';
 import { parsePackHeader } from '../repository/pack.js';
 import { readSnapshots } from '../repository/snapshots.js';
 import { walkTree } from '../repository/tree.js';
@@ -203,7 +203,6 @@ export async function check(repo: Repository, opts: CheckOptions = {}): Promise<
       affected.push({ snapshot: s.id, path: '?' });
     }
   }
-  await loadIndex(repo);
   return {
     ok: errors.length === 0,
     snapshots: snaps.length,

@@ -31,8 +31,6 @@ export interface RestoreOptions {
   include?: string[];
   exclude?: string[];
   onProgress?: (p: { files: number; bytes: number; current: string }) => void;
-  /** Accept a non-empty target (files are never overwritten: an existing name is an error). */
-  allowNonEmptyTarget?: boolean;
 }
 
 export interface RestoreResult {
@@ -45,11 +43,10 @@ export interface RestoreResult {
   errors: { path: string; message: string }[];
 }
 
-function checkTarget(target: string, allowNonEmpty: boolean): void {
+function checkTarget(target: string): void {
   try {
     const entries = readdirSync(target);
-    if (entries.length > 0 && !allowNonEmpty)
-      fail('TARGET_EXISTS', `restore target ${target} exists and is not empty`);
+    if (entries.length > 0) fail('TARGET_EXISTS', `restore target ${target} exists and is not empty`);
   } catch (e) {
     if (e instanceof AirgapError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
@@ -64,7 +61,7 @@ export async function restore(
   opts: RestoreOptions,
 ): Promise<RestoreResult> {
   const target = resolve(opts.target);
-  checkTarget(target, opts.allowNonEmptyTarget ?? false);
+  checkTarget(target);
   const snap = await findSnapshot(repo, snapshotRef);
   await loadIndex(repo);
   const include = opts.include?.length ? compileMatcher(opts.include) : null;

@@ -1,8 +1,8 @@
 // Saves blobs: deduplicates against the index, encodes (compress + encrypt, on worker threads when a
 // pool is given), fills packs (data and tree blobs in separate packs, so reading trees never drags file
 // data along), writes each full pack, and writes index files for the new packs.
-// Memory is bounded by settings: `maxEncodeBytes` of blobs being encoded, two packs being filled and
-// `maxInFlight` packs being written.
+// Memory is bounded by settings: the encode pool's ring (when threads encode), two packs being filled
+// and `maxInFlight` packs being written.
 import { fail } from '../errors.js';
 import { encodeBlobInto, maxEncodedLength, type BlobType } from './blob.js';
 import type { EncodePool } from './encode-pool.js';
@@ -32,8 +32,6 @@ export interface BlobWriter {
 
 export interface BlobWriterOptions {
   maxInFlight?: number;
-  /** Bytes of blobs handed to the encoder and not yet back. */
-  maxEncodeBytes?: number;
   /** Write an index file after this many new packs, so an interrupted run's data is found again. */
   packsPerIndex?: number;
   /** Worker threads that encode; without a pool, blobs are encoded on the calling thread. */

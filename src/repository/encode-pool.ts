@@ -3,7 +3,6 @@
 // and deduplicating; only new blobs travel to the workers, through a fixed SharedArrayBuffer ring, so
 // memory stays at the ring's size whatever the data (no buffer per blob for the GC to chase).
 import { Worker } from 'node:worker_threads';
-import { availableParallelism } from 'node:os';
 import { SEAL_OVERHEAD } from './crypto.js';
 
 /** Encoding adds the nonce, the tag and the flag byte at most (compression is kept only if smaller). */
@@ -25,10 +24,6 @@ export interface EncodePool {
 
 export const DEFAULT_RING_BYTES = 24 * 1024 * 1024;
 
-export function defaultWorkerCount(): number {
-  return Math.max(1, Math.min(availableParallelism(), 4));
-}
-
 interface Region {
   offset: number;
   end: number;
@@ -38,7 +33,7 @@ interface Region {
 export function createEncodePool(
   encKey: Buffer,
   level: number,
-  size = defaultWorkerCount(),
+  size: number,
   ringBytes = DEFAULT_RING_BYTES,
 ): EncodePool {
   const ring = new SharedArrayBuffer(ringBytes);

@@ -131,12 +131,14 @@ export async function findSnapshot(
 export function refsFromMarks(repo: Repository): string[] {
   const packs = new Set<number>();
   const files = new Set<number>();
-  repo.index.forEach((e, _id, _loc, marked) => {
-    if (!marked) return;
+  // Column accessors, not forEach: this runs after every backup over the whole index, and forEach
+  // builds a location object per entry.
+  for (let e = 0; e < repo.index.count; e++) {
+    if (!repo.index.isMarked(e)) continue;
     packs.add(repo.index.packNoOf(e));
     const f = repo.index.indexFileOf(e);
     if (f >= 0) files.add(f);
-  });
+  }
   return [
     ...[...packs].map((p) => `data/${repo.index.packName(p)}`).sort(),
     ...[...files].map((f) => `index/${repo.indexFiles[f]}`).sort(),

@@ -31,6 +31,8 @@ interface Fixture {
   source: TreeDescription;
   /** Source-relative file path → the packs its content lives in. */
   packsOf: Map<string, Set<string>>;
+  /** Source-relative file path → where its first blob is (blobs of several files share packs). */
+  firstBlob: Map<string, { pack: string; offset: number }>;
   cleanup: () => Promise<void>;
 }
 
@@ -55,12 +57,18 @@ before(async () => {
   await loadIndex(reopened);
   const snap = await loadSnapshot(reopened, b.snapshotId);
   const packsOf = new Map<string, Set<string>>();
+  const firstBlob = new Map<string, { pack: string; offset: number }>();
   await walkTree(reopened, snap.tree, (path, node) => {
     if (node.type !== 'file' || !path.startsWith(src + '/')) return;
     const packs = new Set(
       (node.content ?? []).map((c) => reopened.index.lookup(Buffer.from(c, 'hex'))!.pack),
     );
     packsOf.set(path.slice(src.length + 1), packs);
+    const first = node.content?.[0];
+    if (first) {
+      const loc = reopened.index.lookup(Buffer.from(first, 'hex'))!;
+      firstBlob.set(path.slice(src.length + 1), { pack: loc.pack, offset: loc.offset });
+    }
   });
   fx = {
     dir: tmp.path,
@@ -69,6 +77,7 @@ before(async () => {
     snapshot: b.snapshotId,
     source: describeTree(src),
     packsOf,
+    firstBlob,
     cleanup: tmp.cleanup,
   };
 });
@@ -88,7 +97,7 @@ function filesUsing(pack: string): string[] {
 
 /** The pack holding the first blob of `file`. */
 function packOf(file: string): string {
-  return [...fx.packsOf.get(file)!][0]!;
+  return fx.firstBlob.get(file)!.pack;
 }
 
 test('a flipped byte in a pack: check --read-data names the file; restore recovers all the others', async () => {
@@ -97,7 +106,8 @@ test('a flipped byte in a pack: check --read-data names the file; restore recove
   const pack = packOf(victim);
   const path = objectPath(repo, 'data', pack);
   const bytes = readFileSync(path);
-  bytes[100] = bytes[100]! ^ 0x5a; // inside the first blob
+  const at = fx.firstBlob.get(victim)!.offset + 100; // inside the victim's first blob
+  bytes[at] = bytes[at]! ^ 0x5a;
   writeFileSync(path, bytes);
   const damaged = filesUsing(pack);
   assert.ok(damaged.includes(victim));

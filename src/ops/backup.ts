@@ -43,16 +43,17 @@ export interface BackupOptions {
   onWarning?: (w: BackupWarning) => void;
   writer?: BlobWriterOptions;
   /**
-   * Worker threads that compress and encrypt (0: all on the main thread). Default: AIRGAP_WORKERS, else
-   * 0 — measured on 2 cores (docs/BENCHMARKS.md), two workers gained ~15% throughput for ~3× the
-   * resident memory, so they are opt-in until that memory is understood.
+   * Worker threads that hash, compress and encrypt (0: all on the main thread). Default: AIRGAP_WORKERS,
+   * else one per core up to four: the main thread reads and chunks, the workers do the rest.
    */
   workers?: number;
 }
 
 function defaultWorkers(): number {
-  const n = Number(process.env.AIRGAP_WORKERS);
-  return Number.isInteger(n) && n >= 0 ? Math.min(n, availableParallelism() * 2) : 0;
+  const env = process.env.AIRGAP_WORKERS;
+  const n = Number(env);
+  if (env !== undefined && env !== '' && Number.isInteger(n) && n >= 0) return Math.min(n, 16);
+  return Math.min(availableParallelism(), 4);
 }
 
 export interface BackupProgress {
@@ -87,6 +88,8 @@ interface Ctx {
   buf: Buffer;
   xattrs: XattrReader;
   progress: BackupProgress;
+  /** Files whose content IDs are still being computed (see storeFile). */
+  later: Promise<void>[];
 }
 
 function warn(ctx: Ctx, path: string, kind: BackupWarning['kind'], message: string): void {
@@ -101,12 +104,16 @@ function errMsg(e: unknown): string {
   return err.code === 'EACCES' || err.code === 'EPERM' ? 'permission denied' : (err.message ?? String(e));
 }
 
-async function storeFile(ctx: Ctx, path: string): Promise<string[]> {
+/**
+ * Reads and chunks the file; resolves once every chunk is handed to the writer, with the content IDs
+ * still to come (their hashing may still run on a worker thread).
+ */
+async function storeFile(ctx: Ctx, path: string): Promise<{ content: Promise<string[]> }> {
   const { chunker } = ctx.repo;
   const max = chunker.params.max;
   let buf = ctx.buf;
   const fd = openSync(path, 'r');
-  const content: string[] = [];
+  const content: Promise<Buffer>[] = [];
   try {
     let start = 0;
     let end = 0;
@@ -124,10 +131,10 @@ async function storeFile(ctx: Ctx, path: string): Promise<string[]> {
       }
       if (start === end) break;
       const cut = findCut(chunker, buf, start, end, eof);
-      // A view: the writer copies what it keeps before save() resolves.
+      // A view: the writer copies what it keeps before saveLater() resolves.
       const chunk = buf.subarray(start, cut);
       start = cut;
-      content.push(hexId(await ctx.writer.save('data', chunk)));
+      content.push((await ctx.writer.saveLater(chunk)).id);
       ctx.progress.bytes += chunk.length;
       ctx.opts.onProgress?.(ctx.progress);
       buf = ctx.buf;
@@ -135,7 +142,14 @@ async function storeFile(ctx: Ctx, path: string): Promise<string[]> {
   } finally {
     closeSync(fd);
   }
-  return content;
+  return { content: Promise.all(content).then((ids) => ids.map(hexId)) };
+}
+
+/** Waits for the content IDs of the files stored so far: a tree is saved only once they are known. */
+async function settle(ctx: Ctx): Promise<void> {
+  const later = ctx.later;
+  ctx.later = [];
+  await Promise.all(later);
 }
 
 function markContent(ctx: Ctx, content: string[]): boolean {
@@ -192,7 +206,12 @@ async function childNode(
     ctx.opts.onProgress?.(ctx.progress);
   } else {
     try {
-      node.content = await storeFile(ctx, path);
+      const { content } = await storeFile(ctx, path);
+      const settled = content.then((c) => {
+        node.content = c;
+      });
+      settled.catch(() => {}); // awaited by settle(); never an unhandled rejection if we fail first
+      ctx.later.push(settled);
     } catch (e) {
       if (e instanceof AirgapError) throw e;
       warn(ctx, path, 'unreadable', errMsg(e));
@@ -236,6 +255,7 @@ async function backupDir(ctx: Ctx, dir: string, parentTree: string | undefined):
     const node = await childNode(ctx, path, name, prev.get(name));
     if (node) nodes.push(node);
   }
+  await settle(ctx);
   return saveTree(ctx.writer, { nodes });
 }
 
@@ -272,6 +292,7 @@ async function backupTrie(
     node.subtree = await backupTrie(ctx, path, child, p?.type === 'dir' ? p.subtree : undefined);
     nodes.push(node);
   }
+  await settle(ctx);
   return saveTree(ctx.writer, { nodes });
 }
 
@@ -342,7 +363,7 @@ export async function backup(
     const pool =
       opts.writer?.pool || workers === 0
         ? null
-        : createEncodePool(repo.keys.enc, repo.config.compression, workers);
+        : createEncodePool(repo.keys, repo.config.compression, workers, { maxBlob: repo.chunker.params.max });
     const writer = createBlobWriter(repo, { ...(pool ? { pool } : {}), ...opts.writer });
     const ctx: Ctx = {
       repo,
@@ -354,6 +375,7 @@ export async function backup(
       buf: Buffer.allocUnsafe(repo.chunker.params.max + 2 * READ_SIZE),
       xattrs: (await xattrs).reader,
       progress: { files: 0, dirs: 0, bytes: 0, current: '' },
+      later: [],
     };
     let tree: string;
     try {

@@ -25,6 +25,12 @@ export interface BlobWriter {
    * copied before the promise resolves: the caller may reuse its buffer afterwards.
    */
   save(type: BlobType, plain: Buffer, knownId?: Buffer): Promise<Buffer>;
+  /**
+   * save() for large data blobs: resolves as soon as `plain` is copied (the caller may reuse its
+   * buffer), with the ID still to come. With a pool, hashing happens on a worker thread, so the caller
+   * goes on reading while the last chunks are hashed. Await `id` before using the ID.
+   */
+  saveLater(plain: Buffer): Promise<{ id: Promise<Buffer> }>;
   /** Writes every open pack and the index for all new packs. */
   flush(): Promise<void>;
   readonly stats: BlobWriterStats;
@@ -38,8 +44,15 @@ export interface BlobWriterOptions {
   pool?: EncodePool;
 }
 
+/**
+ * Below this size hashing a chunk on the main thread costs less than sending it to a worker and
+ * waiting for the answer (HMAC-SHA256 runs at about 1 GB/s; a message round trip is tens of µs).
+ */
+const HASH_ON_WORKER_MIN = 128 * 1024;
+
 export function createBlobWriter(repo: Repository, opts: BlobWriterOptions = {}): BlobWriter {
-  const maxInFlight = opts.maxInFlight ?? 1;
+  // Two packs in flight: one fsyncs while the next is written, so the disk never waits on the CPU.
+  const maxInFlight = opts.maxInFlight ?? 2;
   const packsPerIndex = opts.packsPerIndex ?? 64;
   const pool = opts.pool;
   const capacity = repo.config.packSize + repo.config.chunker.max + (64 << 10);
@@ -47,6 +60,7 @@ export function createBlobWriter(repo: Repository, opts: BlobWriterOptions = {})
   const pending = new Set<string>();
   const writes = new Set<Promise<void>>();
   const encodes = new Set<Promise<void>>();
+  const deciding = new Set<Promise<void>>();
   let unindexed: { pack: IndexPack; entries: number[] }[] = [];
   let failure: unknown;
   const stats: BlobWriterStats = {
@@ -109,40 +123,104 @@ export function createBlobWriter(repo: Repository, opts: BlobWriterOptions = {})
     set.add(q);
   };
 
-  const startWrite = async (type: BlobType): Promise<void> => {
-    const b = builders[type];
-    builders[type] = newPack(type === 'data' ? (spare.pop() ?? capacity) : 1024 * 1024);
-    while (writes.size >= maxInFlight) await Promise.race(writes);
-    track(writes, writePack(b));
+  // Full packs wait here for one of the `maxInFlight` write slots. Producers wait while it is not empty:
+  // without that, encoder threads outrun the disk and every waiting pack is another 16 MiB resident.
+  const queue: PackBuilder[] = [];
+  let roomWaiters: (() => void)[] = [];
+  const wake = (): void => {
+    const w = roomWaiters;
+    roomWaiters = [];
+    for (const f of w) f();
+  };
+  const pump = (): void => {
+    while (queue.length > 0 && writes.size < maxInFlight) {
+      const q: Promise<void> = writePack(queue.shift()!)
+        .catch((e) => {
+          failure ??= e;
+        })
+        .finally(() => {
+          writes.delete(q);
+          pump();
+          wake();
+        });
+      writes.add(q);
+    }
+  };
+  const waitForRoom = async (): Promise<void> => {
+    while (queue.length > 0 && !failure) await new Promise<void>((r) => roomWaiters.push(r));
   };
 
-  const addStored = async (
+  const startWrite = (type: BlobType): void => {
+    const b = builders[type];
+    builders[type] = newPack(type === 'data' ? (spare.pop() ?? capacity) : 1024 * 1024);
+    queue.push(b);
+    pump();
+  };
+
+  const addStored = (
     type: BlobType,
     id: Buffer,
     stored: Buffer,
     rawLength: number,
     release?: () => void,
-  ): Promise<void> => {
+  ): void => {
     builders[type].add(type, id, stored, rawLength); // copies
     release?.();
-    if (builders[type].size >= repo.config.packSize) await startWrite(type);
+    if (builders[type].size >= repo.config.packSize) startWrite(type);
+  };
+
+  /** Counts a blob already stored or on its way (and marks it used by this snapshot). */
+  const isDuplicate = (id: Buffer, hex: string): boolean => {
+    if (repo.index.mark(id) || pending.has(hex)) {
+      stats.dedupedBlobs++;
+      return true;
+    }
+    return false;
+  };
+  const admit = (hex: string, rawLength: number): void => {
+    if (rawLength > 0xffffffff) fail('USAGE', 'blob too large');
+    pending.add(hex);
+    stats.newBlobs++;
+    stats.newRawBytes += rawLength;
   };
 
   return {
     stats,
+    async saveLater(plain) {
+      if (!pool || plain.length < HASH_ON_WORKER_MIN || plain.length > pool.maxBlob) {
+        return { id: Promise.resolve(await this.save('data', plain)) };
+      }
+      if (queue.length > 0) await waitForRoom();
+      if (failure) throw failure;
+      const rawLength = plain.length;
+      const held = await pool.hold(plain);
+      const id = held.id.then((id) => {
+        const hex = hexId(id);
+        if (isDuplicate(id, hex)) {
+          held.drop();
+          return id;
+        }
+        admit(hex, rawLength);
+        track(
+          encodes,
+          held.encode().then(({ stored, release }) => addStored('data', id, stored, rawLength, release)),
+        );
+        return id;
+      });
+      track(
+        deciding,
+        id.then(() => {}),
+      );
+      return { id };
+    },
     async save(type, plain, knownId) {
+      if (queue.length > 0) await waitForRoom();
       if (failure) throw failure;
       const id = knownId ?? computeBlobId(repo, plain);
       const hex = hexId(id);
-      if (repo.index.mark(id) || pending.has(hex)) {
-        stats.dedupedBlobs++;
-        return id;
-      }
+      if (isDuplicate(id, hex)) return id;
       const rawLength = plain.length;
-      if (rawLength > 0xffffffff) fail('USAGE', 'blob too large');
-      pending.add(hex);
-      stats.newBlobs++;
-      stats.newRawBytes += rawLength;
+      admit(hex, rawLength);
       // Trees are few and may be large (a directory of 100,000 files): encode them here.
       if (!pool || type === 'tree' || rawLength > pool.maxBlob) {
         const { enc } = repo.keys;
@@ -150,7 +228,7 @@ export function createBlobWriter(repo: Repository, opts: BlobWriterOptions = {})
         builders[type].addEncoded(type, id, rawLength, maxEncodedLength(rawLength), (out, off) =>
           encodeBlobInto(enc, plain, level, out, off),
         );
-        if (builders[type].size >= repo.config.packSize) await startWrite(type);
+        if (builders[type].size >= repo.config.packSize) startWrite(type);
         return id;
       }
       // Waits only for room in the ring (bounded memory), not for the encoding itself.
@@ -162,9 +240,9 @@ export function createBlobWriter(repo: Repository, opts: BlobWriterOptions = {})
       return id;
     },
     async flush() {
-      while (encodes.size > 0) await Promise.all(encodes);
-      for (const t of ['data', 'tree'] as const) if (builders[t].count > 0) await startWrite(t);
-      while (writes.size > 0) await Promise.all(writes);
+      while (deciding.size > 0 || encodes.size > 0) await Promise.all([...deciding, ...encodes]);
+      for (const t of ['data', 'tree'] as const) if (builders[t].count > 0) startWrite(t);
+      while (queue.length > 0 || writes.size > 0) await Promise.all(writes);
       if (failure) throw failure;
       await writeIndex();
     },

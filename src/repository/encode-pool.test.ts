@@ -6,11 +6,13 @@ import { createEncodePool } from './encode-pool.js';
 
 test('blobs encoded by worker threads decode to the original bytes, in any completion order', async () => {
   const key = randomBytes(32);
-  // A small ring forces waiting for space and wrapping around.
-  const pool = createEncodePool(key, 3, 2, 1024 * 1024);
+  // Two slots for two threads and 60 blobs: submitters wait for slots to come back.
+  const pool = createEncodePool({ enc: key, id: key }, 3, 2, { maxBlob: 64 * 1024, slots: 2 });
   try {
     const inputs = Array.from({ length: 60 }, (_, i) =>
-      i % 3 === 0 ? randomBytes(1000 + i * 997) : Buffer.from('compressible text '.repeat(200 + i * 50)),
+      i % 3 === 0
+        ? randomBytes(1000 + i * 997)
+        : Buffer.from('compressible text '.repeat(200 + i * 50).slice(0, 60000)),
     );
     const results = await Promise.all(
       inputs.map(async (plain) => {
@@ -29,10 +31,10 @@ test('blobs encoded by worker threads decode to the original bytes, in any compl
   }
 });
 
-test('a blob larger than the ring allows is refused with a clear error', async () => {
-  const pool = createEncodePool(randomBytes(32), 3, 1, 64 * 1024);
+test('a blob larger than the slots allow is refused with a clear error', async () => {
+  const pool = createEncodePool({ enc: randomBytes(32), id: randomBytes(32) }, 3, 1, { maxBlob: 64 * 1024 });
   try {
-    await assert.rejects(pool.submit(Buffer.alloc(pool.maxBlob + 1)), /larger than the encode ring/);
+    await assert.rejects(pool.submit(Buffer.alloc(pool.maxBlob + 1)), /larger than the encode pool's slots/);
   } finally {
     await pool.close();
   }

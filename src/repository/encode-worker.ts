@@ -1,35 +1,46 @@
-// Worker thread: compresses and encrypts blobs for the main thread (src/repository/encode-pool.ts).
-// Input and output live in one SharedArrayBuffer ring: the worker reads a blob from its region and
-// writes the encoded bytes back into the same region. Compression goes into a reused scratch buffer,
-// so the only allocation per blob is the ciphertext (glibc keeps freed per-thread memory, and the
-// resident size of a backup is what users compare).
+// Worker thread: hashes, compresses and encrypts blobs for the main thread (src/repository/encode-pool.ts).
+// A blob arrives in a slot buffer that is transferred here. `encode` writes the encoded bytes back into
+// the same slot (encodeBlobInto allows the overlap) and transfers it back. `hash` answers with the blob
+// ID and keeps the slot until the main thread says `encode-held` (a new blob) or `drop-held` (a
+// duplicate).
 import { parentPort, workerData } from 'node:worker_threads';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { encodeBlobInto, maxEncodedLength } from './blob.js';
+import { blobId } from './crypto.js';
 
-const { encKey, level, ring } = workerData as { encKey: Uint8Array; level: number; ring: SharedArrayBuffer };
+const { encKey, idKey, level } = workerData as { encKey: Uint8Array; idKey: Uint8Array; level: number };
 const key = Buffer.from(encKey);
-const shared = Buffer.from(ring);
-// The ciphertext buffers are the only garbage here, and a thread whose JavaScript heap hardly grows
-// collects them late: glibc then keeps up to the thread's whole arena resident. A GC every few dozen
-// MiB keeps the worker small and costs a millisecond or two (its heap is tiny).
-setFlagsFromString('--expose-gc');
-const collect = runInNewContext('gc') as () => void;
-const GC_EVERY = 32 * 1024 * 1024;
-let sinceGc = 0;
+const idk = Buffer.from(idKey);
+const held = new Map<number, { buf: ArrayBuffer; length: number }>();
 
-parentPort!.on('message', (msg: { seq: number; offset: number; length: number; capacity: number }) => {
-  if (maxEncodedLength(msg.length) > msg.capacity) {
-    parentPort!.postMessage({ seq: msg.seq, error: `a blob of ${msg.length} bytes does not fit its region` });
+type Msg =
+  | { op: 'encode'; seq: number; buf: ArrayBuffer; length: number }
+  | { op: 'hash'; seq: number; buf: ArrayBuffer; length: number }
+  | { op: 'encode-held' | 'drop-held'; seq: number; held: number };
+
+function encode(seq: number, buf: ArrayBuffer, length: number): void {
+  if (maxEncodedLength(length) > buf.byteLength) {
+    parentPort!.postMessage({ seq, buf, error: `a blob of ${length} bytes does not fit its slot` }, [buf]);
     return;
   }
-  const plain = shared.subarray(msg.offset, msg.offset + msg.length);
-  const length = encodeBlobInto(key, plain, level, shared, msg.offset);
-  parentPort!.postMessage({ seq: msg.seq, length });
-  sinceGc += length;
-  if (sinceGc >= GC_EVERY) {
-    sinceGc = 0;
-    collect();
+  const slot = Buffer.from(buf);
+  const n = encodeBlobInto(key, slot.subarray(0, length), level, slot, 0);
+  parentPort!.postMessage({ seq, buf, length: n }, [buf]);
+}
+
+parentPort!.on('message', (msg: Msg) => {
+  if (msg.op === 'encode') return encode(msg.seq, msg.buf, msg.length);
+  if (msg.op === 'hash') {
+    held.set(msg.seq, { buf: msg.buf, length: msg.length });
+    const id = blobId(idk, new Uint8Array(msg.buf, 0, msg.length));
+    parentPort!.postMessage({ seq: msg.seq, id });
+    return;
   }
+  const h = held.get(msg.held);
+  if (!h) {
+    parentPort!.postMessage({ seq: msg.seq, error: `no held blob ${msg.held}` });
+    return;
+  }
+  held.delete(msg.held);
+  if (msg.op === 'encode-held') return encode(msg.seq, h.buf, h.length);
+  parentPort!.postMessage({ seq: msg.seq, buf: h.buf }, [h.buf]);
 });

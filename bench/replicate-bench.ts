@@ -2,10 +2,10 @@
 // (HTTPS, pinned certificate, hash check and fsync on the vault) against a plain `cp -r` + `sync` of the
 // same bytes. Run: node dist/bench/replicate-bench.js [MiB] [--separate] (default 256). With --separate the
 // vault runs as its own process (`airgap vault serve`), as on a real appliance, instead of sharing the
-// copier's event loop. Prints a Markdown table row.
+// copier's event loop. Prints a Markdown table row, and the CPU seconds each side spent during the copy.
 import { createHash, randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openLocalBackend } from '../src/storage/local.js';
@@ -25,6 +25,8 @@ const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 
 interface RunningVault {
   port: number;
+  /** The vault's own process, when it has one (--separate). */
+  pid?: number;
   fingerprint: string;
   stop(): Promise<void>;
 }
@@ -45,6 +47,7 @@ function spawnVault(dataDir: string): Promise<RunningVault> {
       if (m.event === 'listening')
         resolve({
           port: m.port,
+          pid: p.pid,
           fingerprint: m.fingerprint ?? '',
           stop: () =>
             new Promise<void>((r) => {
@@ -56,6 +59,12 @@ function spawnVault(dataDir: string): Promise<RunningVault> {
   });
 }
 const PACK = 16 * 1024 * 1024;
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
+async function cpuSeconds(pid: number): Promise<number> {
+  const f = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
 
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'airgap-repl-bench-'));
@@ -94,9 +103,13 @@ async function main(): Promise<void> {
         token: tok.token,
       });
       execFileSync('sync');
+      const cpu0 = process.cpuUsage();
+      const vaultCpu0 = v.pid ? await cpuSeconds(v.pid) : 0;
       t = process.hrtime.bigint();
       const r = await copyObjects(src, dst);
       const copySecs = Number(process.hrtime.bigint() - t) / 1e9;
+      const cpu = process.cpuUsage(cpu0);
+      const vaultCpu = v.pid ? (await cpuSeconds(v.pid)) - vaultCpu0 : 0;
       await dst.close();
       const mb = r.sent.bytes / 1024 / 1024;
       const cpRate = mb / cpSecs;
@@ -108,6 +121,8 @@ async function main(): Promise<void> {
       console.log(
         `| ${mb.toFixed(0)} MiB in ${r.sent.objects} objects | ${cpRate.toFixed(0)} MiB/s (${cpSecs.toFixed(2)} s) | ${copyRate.toFixed(0)} MiB/s (${copySecs.toFixed(2)} s) | ${((100 * copyRate) / cpRate).toFixed(0)} % |`,
       );
+      const cpuLine = `CPU during the copy: copier ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s`;
+      console.log(v.pid ? `${cpuLine}, vault ${vaultCpu.toFixed(2)} s` : `${cpuLine} (copier and vault)`);
     } finally {
       await v.stop();
     }

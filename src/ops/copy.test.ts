@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openLocalBackend, objectPath } from '../storage/local.js';
 import type { Backend, ObjectType, SnapshotMeta } from '../storage/backend.js';
-import { copyObjects, planCopy } from './copy.js';
+import { copyObjects, executeCopy, planCopy } from './copy.js';
 import { verifyCopy, assertVerified } from './copy-verify.js';
 import { isAirgapError } from '../errors.js';
 
@@ -186,4 +186,38 @@ test('memory stays bounded: never more bytes in flight than the limit (one big o
   const limit = 60_000; // the largest object is 56,000 bytes
   await copyObjects(src, dst, { concurrency: 8, maxInFlightBytes: limit });
   assert.ok(peak <= limit, `peak ${peak} > ${limit}`);
+});
+
+test('large objects are read into reused buffers: bytes intact, damage and size changes still refused', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'airgap-copy-big-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const srcRoot = join(dir, 'src');
+  const src = openLocalBackend(srcRoot);
+  const dst = openLocalBackend(join(dir, 'dst'));
+  await src.create();
+  await dst.create();
+  await put(src, 'config', Buffer.from('{"version":1}'));
+  // Different sizes, so a pooled buffer is reused for a smaller object after a larger one.
+  const blobs = [3, 1.5, 2, 1.25, 3].map((m, i) => Buffer.alloc(Math.round(m * 1024 * 1024), i + 1));
+  blobs[4] = randomBytes(blobs[4]!.length);
+  const names: string[] = [];
+  for (const b of blobs) names.push(await put(src, 'data', b));
+  const r = await copyObjects(src, dst, { concurrency: 2 });
+  assert.equal(r.sent.objects, 1 + blobs.length);
+  for (let i = 0; i < blobs.length; i++) assert.ok((await dst.get('data', names[i]!)).equals(blobs[i]!));
+
+  // A damaged pack (same size, one byte flipped) is not forwarded.
+  const bad = randomBytes(2 * 1024 * 1024);
+  const badName = await put(src, 'data', bad);
+  const p = objectPath(srcRoot, 'data', badName);
+  bad[12345] ^= 1;
+  await writeFile(p, bad);
+  await assert.rejects(copyObjects(src, dst), (e: unknown) => isAirgapError(e, 'INTEGRITY'));
+  assert.equal(await dst.stat('data', badName), null);
+
+  // An object that grew after the listing (read one byte past the listed size) is refused too.
+  const plan = await planCopy(src, dst);
+  await writeFile(p, Buffer.concat([bad, Buffer.from('x')]));
+  await assert.rejects(executeCopy(src, dst, plan), (e: unknown) => isAirgapError(e, 'INTEGRITY'));
+  assert.equal(await dst.stat('data', badName), null);
 });

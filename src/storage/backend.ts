@@ -47,6 +47,12 @@ export interface Backend {
   put(type: ObjectType, name: string, data: Uint8Array, options?: PutOptions): Promise<PutResult>;
   get(type: ObjectType, name: string): Promise<Buffer>;
   getRange(type: ObjectType, name: string, offset: number, length: number): Promise<Buffer>;
+  /**
+   * Optional: reads up to `target.length` bytes of an object from `offset` into `target` (no allocation),
+   * resolving to how many were read (fewer only at the end of the object). Lets a bulk reader (the copy)
+   * reuse its buffers: on a VM, freshly allocated memory costs far more than the read itself.
+   */
+  readInto?(type: ObjectType, name: string, offset: number, target: Uint8Array): Promise<number>;
   stat(type: ObjectType, name: string): Promise<ObjectInfo | null>;
   list(type: ObjectType): Promise<ObjectInfo[]>;
   /** Throws NOT_SUPPORTED where capabilities.delete is false. */

@@ -1,6 +1,6 @@
 // The local directory backend. Layout (docs/FORMAT.md): config, keys/, data/XX/ (first two hex digits),
 // index/, snapshots/, locks/, tmp/ (temporary files, never read).
-import { readdir, stat, unlink, mkdir, readFile } from 'node:fs/promises';
+import { readdir, stat, unlink, mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { AirgapError, fail, fromSystemError } from '../errors.js';
@@ -71,6 +71,27 @@ export function openLocalBackend(root: string): Backend {
         if ((e as NodeJS.ErrnoException).code === 'ENOENT')
           fail('NOT_FOUND', `object ${type}/${name} not found`);
         throw fromSystemError(e, `reading ${type}/${name}`);
+      }
+    },
+
+    async readInto(type, name, offset, target) {
+      let fh: FileHandle | undefined;
+      try {
+        fh = await open(objectPath(root, type, name), 'r');
+        let got = 0;
+        while (got < target.length) {
+          const { bytesRead } = await fh.read(target, got, target.length - got, offset + got);
+          if (bytesRead === 0) break;
+          got += bytesRead;
+        }
+        return got;
+      } catch (e) {
+        if (e instanceof AirgapError) throw e;
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+          fail('NOT_FOUND', `object ${type}/${name} not found`);
+        throw fromSystemError(e, `reading ${type}/${name}`);
+      } finally {
+        await fh?.close();
       }
     },
 

@@ -12,7 +12,7 @@ import { availableParallelism, hostname, userInfo } from 'node:os';
 import { resolve, sep } from 'node:path';
 import { AirgapError, fail } from '../errors.js';
 import { createBlobWriter, type BlobWriter, type BlobWriterOptions } from '../repository/blob-writer.js';
-import { findCut } from '../repository/chunker.js';
+import { createCutBuffer, type CutBuffer } from '../repository/chunker.js';
 import { createEncodePool } from '../repository/encode-pool.js';
 import { acquireLock } from '../repository/lock.js';
 import { hexId, loadIndex, type Repository } from '../repository/repository.js';
@@ -85,7 +85,8 @@ interface Ctx {
   summary: SnapshotSummary;
   warnings: BackupWarning[];
   opts: BackupOptions;
-  buf: Buffer;
+  /** The read buffer, with the chunker's cut-point search over it (WebAssembly). */
+  cutter: CutBuffer;
   xattrs: XattrReader;
   progress: BackupProgress;
   /** Files whose content IDs are still being computed (see storeFile). */
@@ -109,9 +110,8 @@ function errMsg(e: unknown): string {
  * still to come (their hashing may still run on a worker thread).
  */
 async function storeFile(ctx: Ctx, path: string): Promise<{ content: Promise<string[]> }> {
-  const { chunker } = ctx.repo;
-  const max = chunker.params.max;
-  let buf = ctx.buf;
+  const max = ctx.repo.chunker.params.max;
+  const { buf } = ctx.cutter;
   const fd = openSync(path, 'r');
   const content: Promise<Buffer>[] = [];
   try {
@@ -130,14 +130,13 @@ async function storeFile(ctx: Ctx, path: string): Promise<{ content: Promise<str
         end += n;
       }
       if (start === end) break;
-      const cut = findCut(chunker, buf, start, end, eof);
+      const cut = ctx.cutter.findCut(start, end, eof);
       // A view: the writer copies what it keeps before saveLater() resolves.
       const chunk = buf.subarray(start, cut);
       start = cut;
       content.push((await ctx.writer.saveLater(chunk)).id);
       ctx.progress.bytes += chunk.length;
       ctx.opts.onProgress?.(ctx.progress);
-      buf = ctx.buf;
     }
   } finally {
     closeSync(fd);
@@ -372,7 +371,7 @@ export async function backup(
       summary,
       warnings: [],
       opts,
-      buf: Buffer.allocUnsafe(repo.chunker.params.max + 2 * READ_SIZE),
+      cutter: createCutBuffer(repo.chunker, repo.chunker.params.max + 2 * READ_SIZE),
       xattrs: (await xattrs).reader,
       progress: { files: 0, dirs: 0, bytes: 0, current: '' },
       later: [],

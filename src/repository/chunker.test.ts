@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
-import { chunkBuffer, createChunker, type ChunkerParams } from './chunker.js';
+import { chunkBuffer, createChunker, createCutBuffer, findCut, type ChunkerParams } from './chunker.js';
 
 const small: ChunkerParams = { min: 2048, avg: 8192, max: 32768 };
 const key = Buffer.alloc(32, 7);
@@ -74,4 +74,34 @@ test('sizes cluster around the average', () => {
   const lens = chunkBuffer(ch, randomBytes(4_000_000));
   const mean = lens.reduce((a, b) => a + b, 0) / lens.length;
   assert.ok(mean > small.avg / 2 && mean < small.avg * 2, `mean chunk ${mean}`);
+});
+
+test('the WebAssembly cut-point search finds exactly the boundaries of the TypeScript one', () => {
+  const ch = createChunker(small, key);
+  const cb = createCutBuffer(ch, 400_000);
+  assert.equal(cb.engine, 'wasm', 'dist/src/repository/gear-cut.wasm is built by npm run build');
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 0, max: 300_000 }),
+      fc.integer({ min: 0, max: 50_000 }),
+      fc.boolean(),
+      fc.constantFrom('random', 'zeros', 'text'),
+      (n, offset, final, kind) => {
+        const data =
+          kind === 'random'
+            ? randomBytes(n)
+            : kind === 'zeros'
+              ? Buffer.alloc(n)
+              : Buffer.from('a line of log text 0123456789\n'.repeat(n / 30 + 1)).subarray(0, n);
+        data.copy(cb.buf, offset);
+        for (let start = offset; start < offset + n;) {
+          const want = findCut(ch, cb.buf, start, offset + n, final);
+          assert.equal(cb.findCut(start, offset + n, final), want);
+          if (want < 0) break;
+          start = want;
+        }
+      },
+    ),
+    { numRuns: 60 },
+  );
 });

@@ -2,6 +2,7 @@
 // from a key, so chunk boundaries do not reveal known content either. Parameters live in the repository
 // config; changing them changes every boundary, so they are fixed at `init`.
 import { createCipheriv } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 
 export interface ChunkerParams {
   min: number;
@@ -79,4 +80,81 @@ export function chunkBuffer(ch: Chunker, data: Uint8Array): number[] {
     pos = cut;
   }
   return out;
+}
+
+/** A read buffer with its cut-point search: file data is read straight into `buf`, then cut. */
+export interface CutBuffer {
+  readonly buf: Buffer;
+  /** findCut() over `buf`. */
+  findCut(start: number, end: number, final: boolean): number;
+  /** 'wasm' normally; 'js' only if the WebAssembly module is missing (a build without wasm). */
+  readonly engine: 'wasm' | 'js';
+}
+
+interface GearCutExports {
+  memory: WebAssembly.Memory;
+  cut(
+    start: number,
+    end: number,
+    final: number,
+    min: number,
+    avg: number,
+    max: number,
+    maskS: number,
+    maskL: number,
+  ): number;
+}
+
+const GEAR_BYTES = 1024;
+const PAGE = 64 * 1024;
+let gearModule: WebAssembly.Module | null | undefined;
+
+function loadGearModule(): WebAssembly.Module | null {
+  if (gearModule === undefined) {
+    try {
+      gearModule = new WebAssembly.Module(readFileSync(new URL('./gear-cut.wasm', import.meta.url)));
+    } catch {
+      gearModule = null; // the same boundaries, from the TypeScript loop
+    }
+  }
+  return gearModule;
+}
+
+/**
+ * A buffer of `size` bytes for reading files to be chunked. It lives in the memory of a WebAssembly
+ * instance of the cut-point search (src/repository/gear-cut.wat), so the data is never copied to be
+ * chunked. The memory never grows afterwards: growing would detach `buf`.
+ */
+export function createCutBuffer(ch: Chunker, size: number, forceJs = false): CutBuffer {
+  const mod = forceJs ? null : loadGearModule();
+  if (!mod) {
+    const buf = Buffer.allocUnsafe(size);
+    return { buf, engine: 'js', findCut: (start, end, final) => findCut(ch, buf, start, end, final) };
+  }
+  const wasm = new WebAssembly.Instance(mod).exports as unknown as GearCutExports;
+  const need = Math.ceil((GEAR_BYTES + size) / PAGE);
+  const have = wasm.memory.buffer.byteLength / PAGE;
+  if (need > have) wasm.memory.grow(need - have);
+  const mem = Buffer.from(wasm.memory.buffer);
+  for (let i = 0; i < 256; i++) mem.writeUInt32LE(ch.gear[i]!, i * 4);
+  const buf = mem.subarray(GEAR_BYTES, GEAR_BYTES + size);
+  const { min, avg, max } = ch.params;
+  const { maskS, maskL } = ch;
+  return {
+    buf,
+    engine: 'wasm',
+    findCut(start, end, final) {
+      const r = wasm.cut(
+        start + GEAR_BYTES,
+        end + GEAR_BYTES,
+        final ? 1 : 0,
+        min,
+        avg,
+        max,
+        maskS | 0,
+        maskL | 0,
+      );
+      return r < 0 ? -1 : r - GEAR_BYTES;
+    },
+  };
 }

@@ -270,7 +270,7 @@ export async function restore(
       head++;
       // Jobs before both cursors are started and fully requested: only their writers hold them.
       const done = Math.min(head, reqJob);
-      if (done > 4096 && done * 2 > queue.length) {
+      if (done > 512 && done * 2 > queue.length) {
         queue.splice(0, done);
         head -= done;
         reqJob -= done;

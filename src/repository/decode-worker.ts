@@ -2,6 +2,8 @@
 // (src/repository/decode-pool.ts). Integrity failures travel back as messages, so the main thread
 // raises them as the same typed errors a single-threaded restore would.
 import { parentPort, workerData } from 'node:worker_threads';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { AirgapError } from '../errors.js';
 import { decodeBlob } from './blob.js';
 import { blobId } from './crypto.js';
@@ -10,6 +12,12 @@ import { transferable } from './decode-pool.js';
 const { encKey, idKey } = workerData as { encKey: Uint8Array; idKey: Uint8Array };
 const enc = Buffer.from(encKey);
 const idk = Buffer.from(idKey);
+// Decryption and decompression leave garbage that this thread's tiny heap would collect late, while
+// glibc keeps the freed memory resident: collect every few MiB (well under a millisecond each).
+setFlagsFromString('--expose-gc');
+const collect = runInNewContext('gc') as () => void;
+const GC_EVERY = 16 * 1024 * 1024;
+let sinceGc = 0;
 
 parentPort!.on(
   'message',
@@ -22,6 +30,11 @@ parentPort!.on(
       }
       const t = transferable(plain);
       parentPort!.postMessage({ seq: m.seq, ...t }, [t.buf]);
+      sinceGc += m.length + t.length;
+      if (sinceGc >= GC_EVERY) {
+        sinceGc = 0;
+        collect();
+      }
     } catch (e) {
       if (e instanceof AirgapError && e.code === 'INTEGRITY')
         parentPort!.postMessage({ seq: m.seq, integrity: e.message });

@@ -14,13 +14,10 @@ import {
   chmodSync,
   chownSync,
   utimesSync,
-  write,
 } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { spawn } from 'node:child_process';
 import { AirgapError, fail, fromSystemError } from '../errors.js';
-import { availableParallelism } from 'node:os';
-import { createDecodePool, type DecodePool } from '../repository/decode-pool.js';
 import { loadIndex, readBlob, type Repository } from '../repository/repository.js';
 import { findSnapshot } from '../repository/snapshots.js';
 import { loadTree, type TreeNode } from '../repository/tree.js';
@@ -34,49 +31,6 @@ export interface RestoreOptions {
   include?: string[];
   exclude?: string[];
   onProgress?: (p: { files: number; bytes: number; current: string }) => void;
-  /**
-   * Worker threads that decrypt, decompress and verify (0: on the main thread, which also writes).
-   * Default: AIRGAP_WORKERS, else one per core up to four.
-   */
-  workers?: number;
-}
-
-function defaultWorkers(): number {
-  const env = process.env.AIRGAP_WORKERS;
-  const n = Number(env);
-  if (env !== undefined && env !== '' && Number.isInteger(n) && n >= 0) return Math.min(n, 16);
-  return Math.min(availableParallelism(), 4);
-}
-
-/** Decoded blobs waiting to be written: bounds memory while the workers run ahead of the writes. */
-const MAX_AHEAD_BYTES = 32 * 1024 * 1024;
-
-interface FileJob {
-  dest: string;
-  path: string;
-  node: TreeNode;
-  /** Blobs requested so far, in content order, and their plaintext sizes. */
-  parts: Promise<Buffer>[];
-  sizes: number[];
-  /** Bytes requested for this file and not yet written. */
-  ahead: number;
-}
-
-/** Stands for a blob already written (keeps a job's request count without its data). */
-const WRITTEN: Promise<Buffer> = Promise.resolve(Buffer.alloc(0));
-
-/** Files written at once: while one waits for the thread pool's write, others go on. */
-const WRITERS = 4;
-const ASYNC_WRITE_MIN = 256 * 1024;
-
-function writeAll(fd: number, data: Buffer): Promise<void> {
-  return new Promise((resolveWrite, reject) => {
-    const step = (off: number): void => {
-      if (off >= data.length) return resolveWrite();
-      write(fd, data, off, data.length - off, null, (err, n) => (err ? reject(err) : step(off + n)));
-    };
-    step(0);
-  });
 }
 
 export interface RestoreResult {
@@ -154,136 +108,31 @@ export async function restore(
     if (node.xattrs) xattrs.push({ path: dest, xattrs: node.xattrs });
   };
 
-  // Files are written in tree order by one writer, while their blobs are read and decoded ahead of it
-  // (up to MAX_AHEAD_BYTES). Directories get their metadata at the end, after everything below them.
-  const workers = opts.workers ?? defaultWorkers();
-  const pool: DecodePool | null = workers > 0 ? createDecodePool(repo.keys, workers) : null;
-  const decoder = pool ? pool.decode : undefined;
-  const queue: FileJob[] = [];
-  let head = 0; // next job to write
-  let reqJob = 0; // next job with blobs to request
-  let ahead = 0;
-  const dirMeta: { dest: string; node: TreeNode }[] = [];
-
-  /** Starts reading and decoding the next blob of `job`. */
-  const requestPart = (job: FileJob): void => {
-    const id = Buffer.from(job.node.content![job.parts.length]!, 'hex');
-    const n = repo.index.lookup(id)?.rawLength ?? 0;
-    ahead += n;
-    job.ahead += n;
-    job.sizes.push(n);
-    const part = readBlob(repo, id, 'data', decoder);
-    part.catch(() => {}); // awaited by the writer, or abandoned when the file failed
-    job.parts.push(part);
-  };
-
-  /** Requests blobs in file order while less than MAX_AHEAD_BYTES wait to be written. */
-  const request = (): void => {
-    while (reqJob < queue.length && ahead < MAX_AHEAD_BYTES) {
-      const job = queue[reqJob]!;
-      if (job.parts.length >= (job.node.content?.length ?? 0)) reqJob++;
-      else requestPart(job);
-    }
-  };
-
-  const linkTargets = new Map<string, Promise<boolean>>(); // hard link key → first copy written?
-
-  const writeJob = async (job: FileJob): Promise<void> => {
-    const { dest, node } = job;
+  const writeFile = async (dest: string, node: TreeNode): Promise<void> => {
     const key = node.links && node.links > 1 && node.inode ? `${node.dev}:${node.inode}` : null;
     if (key) {
       const first = hardlinks.get(key);
-      if (first && (await linkTargets.get(key))) {
+      if (first) {
         linkSync(first, dest);
         result.hardlinks++;
         return;
       }
     }
-    let written!: (ok: boolean) => void;
-    if (key && !hardlinks.has(key)) {
-      hardlinks.set(key, dest);
-      linkTargets.set(key, new Promise<boolean>((r) => (written = r)));
-    }
+    const fd = openSync(dest, 'wx', 0o600);
     try {
-      const fd = openSync(dest, 'wx', 0o600);
-      try {
-        const content = node.content ?? [];
-        for (let i = 0; i < content.length; i++) {
-          request();
-          // A later file's writer may get ahead of the requests: it asks for its own next blob
-          // (beyond the bound by at most one blob per writer).
-          if (job.parts.length <= i) requestPart(job);
-          const data = await job.parts[i]!;
-          job.parts[i] = WRITTEN; // the job stays queued a while: do not keep its data alive
-          // Large blobs are written on the thread pool, so the kernel's copy overlaps other files.
-          if (data.length >= ASYNC_WRITE_MIN) await writeAll(fd, data);
-          else for (let off = 0; off < data.length;) off += writeSync(fd, data, off, data.length - off);
-          const n = job.sizes[i]!;
-          ahead -= n;
-          job.ahead -= n;
-          result.bytes += data.length;
-          opts.onProgress?.({ files: result.files, bytes: result.bytes, current: dest });
-        }
-      } finally {
-        closeSync(fd);
+      for (const c of node.content ?? []) {
+        const data = await readBlob(repo, Buffer.from(c, 'hex'), 'data');
+        let off = 0;
+        while (off < data.length) off += writeSync(fd, data, off, data.length - off);
+        result.bytes += data.length;
+        opts.onProgress?.({ files: result.files, bytes: result.bytes, current: dest });
       }
-    } catch (e) {
-      written?.(false);
-      throw e;
+    } finally {
+      closeSync(fd);
     }
-    written?.(true);
+    if (key) hardlinks.set(key, dest);
     result.files++;
     applyMeta(dest, node);
-  };
-
-  const active = new Set<Promise<void>>();
-  let fatal: unknown;
-  const runJob = async (job: FileJob): Promise<void> => {
-    try {
-      await writeJob(job);
-    } catch (e) {
-      ahead -= job.ahead; // its blobs not yet written will not be
-      job.parts.fill(WRITTEN);
-      if (e instanceof AirgapError && e.code !== 'INTEGRITY') throw e;
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOSPC' || code === 'EDQUOT') throw fromSystemError(e, `restoring ${job.path}`);
-      // A damaged blob or an unwritable file costs that file, not the whole restore.
-      result.errors.push({ path: job.path, message: e instanceof Error ? e.message : String(e) });
-    }
-  };
-
-  /** Starts queued files (up to WRITERS at once) until at most `keep` wait; `keep` 0 waits for all. */
-  const drain = async (keep: number): Promise<void> => {
-    while (queue.length - head > keep || (keep === 0 && active.size > 0)) {
-      if (fatal) throw fatal;
-      if (active.size >= WRITERS || queue.length - head <= keep) {
-        await Promise.race(active);
-        continue;
-      }
-      const job = queue[head]!;
-      const p: Promise<void> = runJob(job)
-        .catch((e) => {
-          fatal ??= e;
-        })
-        .finally(() => active.delete(p));
-      active.add(p);
-      head++;
-      // Jobs before both cursors are started and fully requested: only their writers hold them.
-      const done = Math.min(head, reqJob);
-      if (done > 512 && done * 2 > queue.length) {
-        queue.splice(0, done);
-        head -= done;
-        reqJob -= done;
-      }
-    }
-    if (fatal) throw fatal;
-  };
-
-  const writeFile = async (dest: string, path: string, node: TreeNode): Promise<void> => {
-    queue.push({ dest, path, node, parts: [], sizes: [], ahead: 0 });
-    request();
-    // Walk ahead of the writer by a bounded number of files.
-    await drain(256);
   };
 
   const restoreTree = async (
@@ -314,14 +163,14 @@ export async function restore(
             if (node.subtree) await restoreTree(node.subtree, dest, p, true);
           }
           result.dirs++;
-          dirMeta.push({ dest, node });
+          applyMeta(dest, node);
           any = true;
         } else if (sel === 'yes') {
           if (node.type === 'symlink') {
             symlinkSync(node.target ?? '', dest);
             result.symlinks++;
             applyMeta(dest, node);
-          } else await writeFile(dest, p, node);
+          } else await writeFile(dest, node);
           any = true;
         }
       } catch (e) {
@@ -335,14 +184,7 @@ export async function restore(
     return any;
   };
 
-  try {
-    await restoreTree(snap.tree, target, '', false);
-    await drain(0);
-  } finally {
-    await pool?.close();
-  }
-  // Children first (the list is in post-order): writing into a directory changes its times.
-  for (const d of dirMeta) applyMeta(d.dest, d.node);
+  await restoreTree(snap.tree, target, '', false);
   // One syncfs of the target's filesystem instead of an fsync per file: durable at the end, at the cost
   // of one process rather than thirty thousand syscalls.
   await syncFilesystem(target);

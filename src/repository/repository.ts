@@ -108,36 +108,22 @@ export function computeBlobId(repo: Repository, plain: Uint8Array): Buffer {
   return blobId(repo.keys.id, plain);
 }
 
-/** Decodes and verifies a stored blob elsewhere (a decode pool's worker threads). */
-export type BlobDecoder = (stored: Buffer, id: Buffer, what: string) => Promise<Buffer>;
-
-export async function readBlobAt(
-  repo: Repository,
-  id: Buffer,
-  loc: BlobLocation,
-  decoder?: BlobDecoder,
-): Promise<Buffer> {
+export async function readBlobAt(repo: Repository, id: Buffer, loc: BlobLocation): Promise<Buffer> {
   const what = `${loc.type} blob ${hexId(id).slice(0, 12)} in pack ${loc.pack.slice(0, 12)}`;
   const stored = await repo.backend.getRange('data', loc.pack, loc.offset, loc.length);
-  if (decoder) return decoder(stored, id, what);
   const plain = decodeBlob(repo.keys.enc, stored, what);
   if (!computeBlobId(repo, plain).equals(id)) fail('INTEGRITY', `${what}: content does not match its ID`);
   return plain;
 }
 
 /** Reads and verifies a blob, trying every known location before giving up. */
-export async function readBlob(
-  repo: Repository,
-  id: Buffer,
-  type?: BlobType,
-  decoder?: BlobDecoder,
-): Promise<Buffer> {
+export async function readBlob(repo: Repository, id: Buffer, type?: BlobType): Promise<Buffer> {
   const locs = repo.index.lookupAll(id);
   if (locs.length === 0) fail('INTEGRITY', `${type ?? 'blob'} ${hexId(id).slice(0, 12)} is not in the index`);
   let last: unknown;
   for (const loc of locs) {
     try {
-      return await readBlobAt(repo, id, loc, decoder);
+      return await readBlobAt(repo, id, loc);
     } catch (e) {
       last = e;
     }

@@ -32,7 +32,9 @@ interface Fixture {
   /** Source-relative file path → the packs its content lives in. */
   packsOf: Map<string, Set<string>>;
   /** Source-relative file path → where its first blob is (blobs of several files share packs). */
-  firstBlob: Map<string, { pack: string; offset: number }>;
+  firstBlob: Map<string, { pack: string; offset: number; id: string }>;
+  /** Source-relative file path → its content (blob IDs). */
+  contentOf: Map<string, string[]>;
   cleanup: () => Promise<void>;
 }
 
@@ -57,17 +59,19 @@ before(async () => {
   await loadIndex(reopened);
   const snap = await loadSnapshot(reopened, b.snapshotId);
   const packsOf = new Map<string, Set<string>>();
-  const firstBlob = new Map<string, { pack: string; offset: number }>();
+  const firstBlob = new Map<string, { pack: string; offset: number; id: string }>();
+  const contentOf = new Map<string, string[]>();
   await walkTree(reopened, snap.tree, (path, node) => {
     if (node.type !== 'file' || !path.startsWith(src + '/')) return;
     const packs = new Set(
       (node.content ?? []).map((c) => reopened.index.lookup(Buffer.from(c, 'hex'))!.pack),
     );
     packsOf.set(path.slice(src.length + 1), packs);
+    contentOf.set(path.slice(src.length + 1), node.content ?? []);
     const first = node.content?.[0];
     if (first) {
       const loc = reopened.index.lookup(Buffer.from(first, 'hex'))!;
-      firstBlob.set(path.slice(src.length + 1), { pack: loc.pack, offset: loc.offset });
+      firstBlob.set(path.slice(src.length + 1), { pack: loc.pack, offset: loc.offset, id: first });
     }
   });
   fx = {
@@ -78,6 +82,7 @@ before(async () => {
     source: describeTree(src),
     packsOf,
     firstBlob,
+    contentOf,
     cleanup: tmp.cleanup,
   };
 });
@@ -109,7 +114,9 @@ test('a flipped byte in a pack: check --read-data names the file; restore recove
   const at = fx.firstBlob.get(victim)!.offset + 100; // inside the victim's first blob
   bytes[at] = bytes[at]! ^ 0x5a;
   writeFileSync(path, bytes);
-  const damaged = filesUsing(pack);
+  // The files that share the damaged blob (the pack's other blobs are intact and still readable).
+  const blob = fx.firstBlob.get(victim)!.id;
+  const damaged = [...fx.contentOf].filter(([, c]) => c.includes(blob)).map(([f]) => f);
   assert.ok(damaged.includes(victim));
 
   // Without reading data the damage is invisible (sizes and names are intact).

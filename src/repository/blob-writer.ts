@@ -1,13 +1,15 @@
 // Saves blobs: deduplicates against the index, encodes (compress + encrypt, on worker threads when a
 // pool is given), fills packs (data and tree blobs in separate packs, so reading trees never drags file
 // data along), writes each full pack, and writes index files for the new packs.
-// Memory is bounded by settings: the encode pool's ring (when threads encode), two packs being filled
-// and `maxInFlight` packs being written.
+// Memory is bounded by settings: the encode pool's slots (when threads encode) and, where the backend
+// cannot stage objects (the vault), the packs being filled, waiting and written (`maxInFlight`). On a
+// local repository packs are written out as they fill, so they take no memory at all.
 import { fail } from '../errors.js';
 import { encodeBlobInto, maxEncodedLength, type BlobType } from './blob.js';
 import type { EncodePool } from './encode-pool.js';
 import { encodeIndexFile, type IndexPack } from './index-file.js';
-import { newPack, type PackBuilder } from './pack.js';
+import { newPack, newPackStream, type PackBuilder } from './pack.js';
+import type { StagedObject } from '../storage/backend.js';
 import { computeBlobId, hexId, sha256Hex, type Repository } from './repository.js';
 
 export interface BlobWriterStats {
@@ -56,7 +58,25 @@ export function createBlobWriter(repo: Repository, opts: BlobWriterOptions = {})
   const packsPerIndex = opts.packsPerIndex ?? 64;
   const pool = opts.pool;
   const capacity = repo.config.packSize + repo.config.chunker.max + (64 << 10);
-  const builders: Record<BlobType, PackBuilder> = { data: newPack(capacity), tree: newPack() };
+  // Pack buffers are reused: a new 16 MiB buffer per pack is garbage the main thread (which allocates
+  // little else when workers encode) would collect late, growing the resident size by hundreds of MiB.
+  const spare: Buffer[] = [];
+  // Where the backend can stage objects (a local repository), packs are written out as they are built
+  // and nothing of them stays in memory; otherwise (the vault) they are built in memory and put whole.
+  const stage = repo.backend.stage?.bind(repo.backend);
+  const stagedOf = new WeakMap<PackBuilder, StagedObject>();
+  const scratch = { buf: Buffer.alloc(0) };
+  const open: Record<BlobType, PackBuilder | null> = { data: null, tree: null };
+  const builder = (type: BlobType): PackBuilder => {
+    let b = open[type];
+    if (b) return b;
+    if (stage) {
+      const staged = stage('data');
+      b = newPackStream(staged, scratch);
+      stagedOf.set(b, staged);
+    } else b = newPack(type === 'data' ? (spare.pop() ?? capacity) : 1024 * 1024);
+    return (open[type] = b);
+  };
   const pending = new Set<string>();
   const writes = new Set<Promise<void>>();
   const encodes = new Set<Promise<void>>();
@@ -88,13 +108,12 @@ export function createBlobWriter(repo: Repository, opts: BlobWriterOptions = {})
     stats.indexFiles++;
   };
 
-  // Pack buffers are reused: a new 16 MiB buffer per pack is garbage the main thread (which allocates
-  // little else when workers encode) would collect late, growing the resident size by hundreds of MiB.
-  const spare: Buffer[] = [];
   const writePack = async (b: PackBuilder): Promise<void> => {
     const { name, bytes, entries, size } = b.finish(repo.keys.enc);
-    await repo.backend.put('data', name, bytes);
-    if (b.buffer.length >= capacity && spare.length < maxInFlight + 1) spare.push(b.buffer);
+    const staged = stagedOf.get(b);
+    if (staged) await staged.commit(name);
+    else await repo.backend.put('data', name, bytes!);
+    if (b.buffer && b.buffer.length >= capacity && spare.length < maxInFlight + 1) spare.push(b.buffer);
     const added: number[] = [];
     for (const e of entries) {
       const n = repo.index.add(e.id, {
@@ -151,8 +170,9 @@ export function createBlobWriter(repo: Repository, opts: BlobWriterOptions = {})
   };
 
   const startWrite = (type: BlobType): void => {
-    const b = builders[type];
-    builders[type] = newPack(type === 'data' ? (spare.pop() ?? capacity) : 1024 * 1024);
+    const b = open[type];
+    if (!b) return;
+    open[type] = null;
     queue.push(b);
     pump();
   };
@@ -164,9 +184,13 @@ export function createBlobWriter(repo: Repository, opts: BlobWriterOptions = {})
     rawLength: number,
     release?: () => void,
   ): void => {
-    builders[type].add(type, id, stored, rawLength); // copies
-    release?.();
-    if (builders[type].size >= repo.config.packSize) startWrite(type);
+    const b = builder(type);
+    try {
+      b.add(type, id, stored, rawLength); // copies (or writes out)
+    } finally {
+      release?.();
+    }
+    if (b.size >= repo.config.packSize) startWrite(type);
   };
 
   /** Counts a blob already stored or on its way (and marks it used by this snapshot). */
@@ -225,10 +249,11 @@ export function createBlobWriter(repo: Repository, opts: BlobWriterOptions = {})
       if (!pool || type === 'tree' || rawLength > pool.maxBlob) {
         const { enc } = repo.keys;
         const level = repo.config.compression;
-        builders[type].addEncoded(type, id, rawLength, maxEncodedLength(rawLength), (out, off) =>
+        const b = builder(type);
+        b.addEncoded(type, id, rawLength, maxEncodedLength(rawLength), (out, off) =>
           encodeBlobInto(enc, plain, level, out, off),
         );
-        if (builders[type].size >= repo.config.packSize) startWrite(type);
+        if (b.size >= repo.config.packSize) startWrite(type);
         return id;
       }
       // Waits only for room in the ring (bounded memory), not for the encoding itself.
@@ -241,9 +266,12 @@ export function createBlobWriter(repo: Repository, opts: BlobWriterOptions = {})
     },
     async flush() {
       while (deciding.size > 0 || encodes.size > 0) await Promise.all([...deciding, ...encodes]);
-      for (const t of ['data', 'tree'] as const) if (builders[t].count > 0) startWrite(t);
+      for (const t of ['data', 'tree'] as const) if (open[t]?.count) startWrite(t);
       while (queue.length > 0 || writes.size > 0) await Promise.all(writes);
-      if (failure) throw failure;
+      if (failure) {
+        for (const t of ['data', 'tree'] as const) if (open[t]) stagedOf.get(open[t])?.abort();
+        throw failure;
+      }
       await writeIndex();
     },
   };

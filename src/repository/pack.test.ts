@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { isAirgapError } from '../errors.js';
-import { decodeBlob, encodeBlob, type BlobType } from './blob.js';
-import { newPack, parsePackHeader } from './pack.js';
+import { decodeBlob, encodeBlob, encodeBlobInto, maxEncodedLength, type BlobType } from './blob.js';
+import { newPack, newPackStream, parsePackHeader } from './pack.js';
 
 const key = randomBytes(32);
 
@@ -82,5 +82,35 @@ test('a damaged header, length or size is an INTEGRITY error', () => {
   assert.throws(
     () => parsePackHeader(randomBytes(32), bytes, bytes.length, 'pack'),
     (e) => isAirgapError(e, 'INTEGRITY'),
+  );
+});
+
+test('a pack streamed out as it is built is named by the SHA-256 of what was written and reads back', () => {
+  fc.assert(
+    fc.property(blobsArb, (blobs) => {
+      const written: Buffer[] = [];
+      // The sink may not keep the caller's buffer: copy, as a file write does.
+      const p = newPackStream({ write: (d) => void written.push(Buffer.from(d)) }, { buf: Buffer.alloc(0) });
+      blobs.forEach((b, i) => {
+        const id = createHash('sha256').update(b.plain).digest();
+        if (i % 2) p.add(b.type, id, encodeBlob(key, b.plain, 3), b.plain.length);
+        else
+          p.addEncoded(b.type, id, b.plain.length, maxEncodedLength(b.plain.length), (out, off) =>
+            encodeBlobInto(key, b.plain, 3, out, off),
+          );
+      });
+      const { name, entries, size, bytes } = p.finish(key);
+      assert.equal(bytes, undefined);
+      const all = Buffer.concat(written);
+      assert.equal(all.length, size);
+      assert.equal(name, createHash('sha256').update(all).digest('hex'));
+      const parsed = parsePackHeader(key, all, all.length, 'streamed');
+      assert.deepEqual(parsed, entries);
+      parsed.forEach((e, i) => {
+        const plain = decodeBlob(key, all.subarray(e.offset, e.offset + e.length), `blob ${i}`);
+        assert.ok(plain.equals(blobs[i]!.plain));
+      });
+    }),
+    { numRuns: 50 },
   );
 });

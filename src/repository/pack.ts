@@ -27,14 +27,76 @@ export interface PackBuilder {
   ): void;
   readonly size: number;
   readonly count: number;
-  /** The memory the pack is built in, to be reused for another pack once this one is written. */
+  /** The memory the pack is built in, to be reused once it is written (in-memory packs only). */
+  readonly buffer?: Buffer;
+  /**
+   * Seals the header; returns the pack's name and entries, and its bytes when it was built in memory
+   * (a streamed pack is already written out).
+   */
+  finish(encKey: Buffer): { name: string; bytes?: Buffer; entries: PackEntry[]; size: number };
+}
+
+function headerPlaintext(entries: readonly PackEntry[]): Buffer {
+  const plain = Buffer.allocUnsafe(entries.length * HEADER_ENTRY_LEN);
+  entries.forEach((e, i) => {
+    const o = i * HEADER_ENTRY_LEN;
+    plain[o] = BLOB_TYPE_CODE[e.type];
+    plain.writeUInt32LE(e.length, o + 1);
+    plain.writeUInt32LE(e.rawLength, o + 5);
+    e.id.copy(plain, o + 9);
+  });
+  return plain;
+}
+
+/**
+ * A pack written out as it is built (to a backend's staged object): nothing of it stays in memory.
+ * `scratch` is where addEncoded() encodes before writing; it grows as needed and may be shared by the
+ * packs of one writer (they are built one after the other).
+ */
+export function newPackStream(out: { write(data: Uint8Array): void }, scratch: { buf: Buffer }): PackBuilder {
+  const entries: PackEntry[] = [];
+  const hash = createHash('sha256');
+  let size = 0;
+  const put = (data: Uint8Array): void => {
+    out.write(data);
+    hash.update(data);
+    size += data.length;
+  };
+  return {
+    add(type, id, stored, rawLength) {
+      entries.push({ type, id, offset: size, length: stored.length, rawLength });
+      put(stored);
+    },
+    addEncoded(type, id, rawLength, maxLength, write) {
+      if (scratch.buf.length < maxLength) scratch.buf = Buffer.allocUnsafe(maxLength);
+      const length = write(scratch.buf, 0);
+      entries.push({ type, id, offset: size, length, rawLength });
+      put(scratch.buf.subarray(0, length));
+    },
+    get size() {
+      return size;
+    },
+    get count() {
+      return entries.length;
+    },
+    finish(encKey) {
+      const header = seal(encKey, [headerPlaintext(entries)]);
+      const len = Buffer.allocUnsafe(4);
+      len.writeUInt32LE(header.length);
+      put(header);
+      put(len);
+      return { name: hash.digest('hex'), entries, size };
+    },
+  };
+}
+
+export interface MemoryPackBuilder extends PackBuilder {
   readonly buffer: Buffer;
-  /** Seals the header; returns the pack's bytes, its name and its entries. */
   finish(encKey: Buffer): { name: string; bytes: Buffer; entries: PackEntry[]; size: number };
 }
 
 /** Blobs are copied into one growing buffer, so writing the pack needs no second copy of it. */
-export function newPack(initial: number | Buffer = 1024 * 1024): PackBuilder {
+export function newPack(initial: number | Buffer = 1024 * 1024): MemoryPackBuilder {
   let buf = typeof initial === 'number' ? Buffer.allocUnsafe(initial) : initial;
   const entries: PackEntry[] = [];
   let size = 0;
@@ -69,15 +131,7 @@ export function newPack(initial: number | Buffer = 1024 * 1024): PackBuilder {
       return buf;
     },
     finish(encKey) {
-      const plain = Buffer.allocUnsafe(entries.length * HEADER_ENTRY_LEN);
-      entries.forEach((e, i) => {
-        const o = i * HEADER_ENTRY_LEN;
-        plain[o] = BLOB_TYPE_CODE[e.type];
-        plain.writeUInt32LE(e.length, o + 1);
-        plain.writeUInt32LE(e.rawLength, o + 5);
-        e.id.copy(plain, o + 9);
-      });
-      const header = seal(encKey, [plain]);
+      const header = seal(encKey, [headerPlaintext(entries)]);
       ensure(header.length + 4);
       header.copy(buf, size);
       buf.writeUInt32LE(header.length, size + header.length);

@@ -26,6 +26,13 @@ export interface PutOptions {
 
 export type PutResult = 'created' | 'exists';
 
+export interface StagedObject {
+  /** Appends bytes; the caller may reuse `data` when it returns. */
+  write(data: Uint8Array): void;
+  commit(name: string): Promise<PutResult>;
+  abort(): void;
+}
+
 export interface BackendCapabilities {
   /** false on the vault: its network API has no delete. */
   readonly delete: boolean;
@@ -45,6 +52,12 @@ export interface Backend {
    * bytes gives 'exists'; with different bytes it throws OBJECT_EXISTS_DIFFERENT.
    */
   put(type: ObjectType, name: string, data: Uint8Array, options?: PutOptions): Promise<PutResult>;
+  /**
+   * Optional: an object written piece by piece (a pack as it is built), put under its name once
+   * complete, with put()'s guarantees. Only for objects named by the SHA-256 of their bytes: an existing
+   * object of that name is taken as identical ('exists'). Lets a backup keep no pack in memory.
+   */
+  stage?(type: ObjectType): StagedObject;
   get(type: ObjectType, name: string): Promise<Buffer>;
   getRange(type: ObjectType, name: string, offset: number, length: number): Promise<Buffer>;
   /**

@@ -4,7 +4,7 @@ import { readdir, stat, unlink, mkdir, open, readFile, type FileHandle } from 'n
 import { closeSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { AirgapError, fail, fromSystemError } from '../errors.js';
-import { createFileExclusive, fsyncDir } from '../util/durable-fs.js';
+import { createFileExclusive, createStagedFile, fsyncDir } from '../util/durable-fs.js';
 import {
   type Backend,
   type ObjectInfo,
@@ -61,6 +61,27 @@ export function openLocalBackend(root: string): Backend {
         }
       }
       return r;
+    },
+
+    stage(type) {
+      let file;
+      try {
+        file = createStagedFile(tmpDir);
+      } catch (e) {
+        throw fromSystemError(e, `writing a new ${type} object`);
+      }
+      const f = file;
+      return {
+        write(data) {
+          try {
+            f.write(data);
+          } catch (e) {
+            throw fromSystemError(e, `writing a new ${type} object`);
+          }
+        },
+        commit: (name) => f.commit(objectPath(root, type, name)),
+        abort: () => f.abort(),
+      };
     },
 
     async get(type, name) {

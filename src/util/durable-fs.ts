@@ -2,6 +2,7 @@
 // into place, fsync the directory. A crash at any point leaves either nothing or the complete file under
 // the final name, never a partial one.
 import { open, link, rename, unlink, mkdir, readFile } from 'node:fs/promises';
+import { closeSync, fsync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fromSystemError } from '../errors.js';
@@ -13,6 +14,57 @@ export async function fsyncDir(dir: string): Promise<void> {
   } finally {
     await fh.close();
   }
+}
+
+/**
+ * A file written piece by piece into a temporary name, then made durable under its final name
+ * (put-if-absent). Pieces are written synchronously as they come, so the caller may reuse its
+ * buffers at once and nothing of the file stays in memory.
+ */
+export interface StagedFile {
+  write(data: Uint8Array): void;
+  /** fsync, then link into place (atomic, fails on an existing name) and fsync the directory. */
+  commit(path: string): Promise<'created' | 'exists'>;
+  /** Removes the temporary file. */
+  abort(): void;
+}
+
+export function createStagedFile(tmpDir: string): StagedFile {
+  const tmp = join(tmpDir, `.tmp-${process.pid}-${randomBytes(8).toString('hex')}`);
+  let fd: number | undefined = openSync(tmp, 'wx', 0o600);
+  const done = (): void => {
+    if (fd !== undefined) closeSync(fd);
+    fd = undefined;
+  };
+  return {
+    write(data) {
+      if (fd === undefined) throw new Error('staged file already committed or aborted');
+      // write(2) may write less than asked (a filling disk does exactly that): loop until all is out.
+      for (let off = 0; off < data.length;) off += writeSync(fd, data, off, data.length - off);
+    },
+    async commit(path) {
+      if (fd === undefined) throw new Error('staged file already committed or aborted');
+      const f = fd;
+      try {
+        await new Promise<void>((res, rej) => fsync(f, (e) => (e ? rej(e) : res())));
+        done();
+        return await linkIntoPlace(tmp, path);
+      } catch (e) {
+        throw fromSystemError(e, `writing ${path}`);
+      } finally {
+        done();
+        await unlink(tmp).catch(() => {});
+      }
+    },
+    abort() {
+      done();
+      try {
+        unlinkSync(tmp);
+      } catch {
+        /* already gone */
+      }
+    },
+  };
 }
 
 async function writeTemp(tmpDir: string, data: Uint8Array | readonly Uint8Array[]): Promise<string> {

@@ -10,6 +10,8 @@ import {
 } from 'node:fs';
 import { availableParallelism, hostname, userInfo } from 'node:os';
 import { resolve, sep } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { AirgapError, fail } from '../errors.js';
 import { createBlobWriter, type BlobWriter, type BlobWriterOptions } from '../repository/blob-writer.js';
 import { createCutBuffer, type CutBuffer } from '../repository/chunker.js';
@@ -91,6 +93,8 @@ interface Ctx {
   progress: BackupProgress;
   /** Files whose content IDs are still being computed (see storeFile). */
   later: Promise<void>[];
+  /** progress.files at the last forced garbage collection. */
+  lastGcAt: number;
 }
 
 function warn(ctx: Ctx, path: string, kind: BackupWarning['kind'], message: string): void {
@@ -149,6 +153,26 @@ async function settle(ctx: Ctx): Promise<void> {
   const later = ctx.later;
   ctx.later = [];
   await Promise.all(later);
+  collectGarbage(ctx);
+}
+
+// Every file leaves a few hundred bytes of garbage (its stat, its node, promises) and V8 sizes its heap
+// to that rate: on a tree of 200,000 files the heap grew to three times what was live. A full
+// collection every so many files (tens of milliseconds each) keeps the resident size to the settings.
+const GC_EVERY_FILES = 25_000;
+let collect: (() => void) | null | undefined;
+function collectGarbage(ctx: Ctx): void {
+  if (ctx.progress.files - ctx.lastGcAt < GC_EVERY_FILES) return;
+  ctx.lastGcAt = ctx.progress.files;
+  if (collect === undefined) {
+    try {
+      setFlagsFromString('--expose-gc');
+      collect = runInNewContext('gc') as () => void;
+    } catch {
+      collect = null;
+    }
+  }
+  collect?.();
 }
 
 function markContent(ctx: Ctx, content: string[]): boolean {
@@ -375,6 +399,7 @@ export async function backup(
       xattrs: (await xattrs).reader,
       progress: { files: 0, dirs: 0, bytes: 0, current: '' },
       later: [],
+      lastGcAt: 0,
     };
     let tree: string;
     try {

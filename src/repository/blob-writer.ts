@@ -51,6 +51,16 @@ export interface BlobWriterOptions {
  * waiting for the answer (HMAC-SHA256 runs at about 1 GB/s; a message round trip is tens of µs).
  */
 const HASH_ON_WORKER_MIN = 128 * 1024;
+/** Likewise for encoding: a tiny blob is compressed and sealed here faster than a worker's round trip. */
+const ENCODE_ON_WORKER_MIN = 16 * 1024;
+
+/**
+ * A pack is also closed at this many blobs, and an index file written at this many entries: a pack of
+ * 16 MiB of tiny files holds 150,000 blobs, and every one costs memory (its header entry, its pending
+ * ID) until the pack and its index are written. Memory stays bounded by settings, not by file counts.
+ */
+const MAX_BLOBS_PER_PACK = 10_000;
+const MAX_ENTRIES_PER_INDEX = 50_000;
 
 export function createBlobWriter(repo: Repository, opts: BlobWriterOptions = {}): BlobWriter {
   // Two packs in flight: one fsyncs while the next is written, so the disk never waits on the CPU.
@@ -82,6 +92,7 @@ export function createBlobWriter(repo: Repository, opts: BlobWriterOptions = {})
   const encodes = new Set<Promise<void>>();
   const deciding = new Set<Promise<void>>();
   let unindexed: { pack: IndexPack; entries: number[] }[] = [];
+  let unindexedEntries = 0;
   let failure: unknown;
   const stats: BlobWriterStats = {
     newBlobs: 0,
@@ -96,6 +107,7 @@ export function createBlobWriter(repo: Repository, opts: BlobWriterOptions = {})
     if (unindexed.length === 0) return;
     const batch = unindexed;
     unindexed = [];
+    unindexedEntries = 0;
     const bytes = encodeIndexFile(
       repo.keys.enc,
       { packs: batch.map((b) => b.pack), supersedes: [] },
@@ -128,9 +140,10 @@ export function createBlobWriter(repo: Repository, opts: BlobWriterOptions = {})
       pending.delete(hexId(e.id));
     }
     unindexed.push({ pack: { pack: name, blobs: entries }, entries: added });
+    unindexedEntries += entries.length;
     stats.packs++;
     stats.storedBytes += size;
-    if (unindexed.length >= packsPerIndex) await writeIndex();
+    if (unindexed.length >= packsPerIndex || unindexedEntries >= MAX_ENTRIES_PER_INDEX) await writeIndex();
   };
 
   const track = (set: Set<Promise<void>>, p: Promise<void>): void => {
@@ -190,7 +203,7 @@ export function createBlobWriter(repo: Repository, opts: BlobWriterOptions = {})
     } finally {
       release?.();
     }
-    if (b.size >= repo.config.packSize) startWrite(type);
+    if (b.size >= repo.config.packSize || b.count >= MAX_BLOBS_PER_PACK) startWrite(type);
   };
 
   /** Counts a blob already stored or on its way (and marks it used by this snapshot). */
@@ -245,15 +258,15 @@ export function createBlobWriter(repo: Repository, opts: BlobWriterOptions = {})
       if (isDuplicate(id, hex)) return id;
       const rawLength = plain.length;
       admit(hex, rawLength);
-      // Trees are few and may be large (a directory of 100,000 files): encode them here.
-      if (!pool || type === 'tree' || rawLength > pool.maxBlob) {
+      // Trees are few and may be large (a directory of 100,000 files): encode them here, and tiny blobs.
+      if (!pool || type === 'tree' || rawLength > pool.maxBlob || rawLength < ENCODE_ON_WORKER_MIN) {
         const { enc } = repo.keys;
         const level = repo.config.compression;
         const b = builder(type);
         b.addEncoded(type, id, rawLength, maxEncodedLength(rawLength), (out, off) =>
           encodeBlobInto(enc, plain, level, out, off),
         );
-        if (b.size >= repo.config.packSize) startWrite(type);
+        if (b.size >= repo.config.packSize || b.count >= MAX_BLOBS_PER_PACK) startWrite(type);
         return id;
       }
       // Waits only for room in the ring (bounded memory), not for the encoding itself.

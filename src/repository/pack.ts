@@ -53,14 +53,34 @@ function headerPlaintext(entries: readonly PackEntry[]): Buffer {
  * `scratch` is where addEncoded() encodes before writing; it grows as needed and may be shared by the
  * packs of one writer (they are built one after the other).
  */
+const STAGING = 1024 * 1024;
+
 export function newPackStream(out: { write(data: Uint8Array): void }, scratch: { buf: Buffer }): PackBuilder {
   const entries: PackEntry[] = [];
   const hash = createHash('sha256');
   let size = 0;
+  // Small blobs are gathered and written a MiB at a time: one write(2) per tiny file's blob would
+  // cost more than the file itself.
+  const staging = Buffer.allocUnsafe(STAGING);
+  let staged = 0;
+  const flush = (): void => {
+    if (staged === 0) return;
+    const piece = staging.subarray(0, staged);
+    out.write(piece);
+    hash.update(piece);
+    staged = 0;
+  };
   const put = (data: Uint8Array): void => {
-    out.write(data);
-    hash.update(data);
     size += data.length;
+    const direct = data.length >= STAGING / 4;
+    if (direct || data.length > STAGING - staged) flush(); // what was gathered goes first
+    if (direct) {
+      out.write(data);
+      hash.update(data);
+      return;
+    }
+    staging.set(data, staged);
+    staged += data.length;
   };
   return {
     add(type, id, stored, rawLength) {
@@ -85,6 +105,7 @@ export function newPackStream(out: { write(data: Uint8Array): void }, scratch: {
       len.writeUInt32LE(header.length);
       put(header);
       put(len);
+      flush();
       return { name: hash.digest('hex'), entries, size };
     },
   };

@@ -41,7 +41,10 @@ export interface EncodePool {
 export interface EncodePoolOptions {
   /** The largest blob to be submitted (the chunker's maximum). */
   maxBlob?: number;
-  /** Slot buffers in circulation; default two per thread, plus two being filled and emptied. */
+  /**
+   * Slot buffers in circulation; default one per thread plus one being filled. Measured on two cores,
+   * six slots instead of three only added ~15 MiB of resident memory (docs/BENCHMARKS.md).
+   */
   slots?: number;
 }
 
@@ -76,7 +79,7 @@ export function createEncodePool(
   );
   // Pages of a slot are touched only as far as blobs reach: an unused tail costs no resident memory.
   const free: ArrayBuffer[] = Array.from(
-    { length: opts.slots ?? 2 * size + 2 },
+    { length: opts.slots ?? size + 1 },
     () => new ArrayBuffer(slotBytes),
   );
   const waiting = new Map<number, Waiter>();

@@ -10,8 +10,6 @@ import {
 } from 'node:fs';
 import { availableParallelism, hostname, userInfo } from 'node:os';
 import { resolve, sep } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { AirgapError, fail } from '../errors.js';
 import { createBlobWriter, type BlobWriter, type BlobWriterOptions } from '../repository/blob-writer.js';
 import { createCutBuffer, type CutBuffer } from '../repository/chunker.js';
@@ -26,6 +24,7 @@ import {
   type SnapshotSummary,
 } from '../repository/snapshots.js';
 import { loadTree, saveTree, type TreeNode } from '../repository/tree.js';
+import { collectGarbage } from '../util/gc.js';
 import { compileMatcher, type Matcher } from '../util/glob.js';
 import { nodeFromStat, unchanged } from './node-meta.js';
 import { loadXattrs, type XattrReader } from './xattrs.js';
@@ -153,27 +152,16 @@ async function settle(ctx: Ctx): Promise<void> {
   const later = ctx.later;
   ctx.later = [];
   await Promise.all(later);
-  collectGarbage(ctx);
+  if (ctx.progress.files - ctx.lastGcAt >= GC_EVERY_FILES) {
+    ctx.lastGcAt = ctx.progress.files;
+    collectGarbage();
+  }
 }
 
 // Every file leaves a few hundred bytes of garbage (its stat, its node, promises) and V8 sizes its heap
 // to that rate: on a tree of 200,000 files the heap grew to three times what was live. A full
 // collection every so many files (tens of milliseconds each) keeps the resident size to the settings.
 const GC_EVERY_FILES = 25_000;
-let collect: (() => void) | null | undefined;
-function collectGarbage(ctx: Ctx): void {
-  if (ctx.progress.files - ctx.lastGcAt < GC_EVERY_FILES) return;
-  ctx.lastGcAt = ctx.progress.files;
-  if (collect === undefined) {
-    try {
-      setFlagsFromString('--expose-gc');
-      collect = runInNewContext('gc') as () => void;
-    } catch {
-      collect = null;
-    }
-  }
-  collect?.();
-}
 
 function markContent(ctx: Ctx, content: string[]): boolean {
   for (const c of content) if (!ctx.repo.index.mark(Buffer.from(c, 'hex'))) return false;

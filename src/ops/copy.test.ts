@@ -29,15 +29,23 @@ interface Fixture {
   cleanup(): Promise<void>;
 }
 
-/** A hand-made source: config, a key, 12 data objects, 2 indexes, 3 snapshots referencing subsets. */
-async function fixture(): Promise<Fixture> {
-  const dir = await mkdtemp(join(tmpdir(), 'airgap-copy-'));
+/** A source and a destination repository in a fresh directory; the source has a config. */
+async function twoRepositories(
+  prefix: string,
+): Promise<{ dir: string; srcRoot: string; src: Backend; dst: Backend }> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
   const srcRoot = join(dir, 'src');
   const src = openLocalBackend(srcRoot);
   const dst = openLocalBackend(join(dir, 'dst'));
   await src.create();
   await dst.create();
   await put(src, 'config', Buffer.from('{"version":1}'));
+  return { dir, srcRoot, src, dst };
+}
+
+/** A hand-made source: config, a key, 12 data objects, 2 indexes, 3 snapshots referencing subsets. */
+async function fixture(): Promise<Fixture> {
+  const { dir, srcRoot, src, dst } = await twoRepositories('airgap-copy-');
   await put(src, 'keys', randomBytes(200));
   const data: string[] = [];
   for (let i = 0; i < 12; i++) data.push(await put(src, 'data', randomBytes(1000 + i * 5000)));
@@ -189,14 +197,8 @@ test('memory stays bounded: never more bytes in flight than the limit (one big o
 });
 
 test('large objects are read into reused buffers: bytes intact, damage and size changes still refused', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'airgap-copy-big-'));
+  const { dir, srcRoot, src, dst } = await twoRepositories('airgap-copy-big-');
   t.after(() => rm(dir, { recursive: true, force: true }));
-  const srcRoot = join(dir, 'src');
-  const src = openLocalBackend(srcRoot);
-  const dst = openLocalBackend(join(dir, 'dst'));
-  await src.create();
-  await dst.create();
-  await put(src, 'config', Buffer.from('{"version":1}'));
   // Different sizes, so a pooled buffer is reused for a smaller object after a larger one.
   const blobs = [3, 1.5, 2, 1.25, 3].map((m, i) => Buffer.alloc(Math.round(m * 1024 * 1024), i + 1));
   blobs[4] = randomBytes(blobs[4]!.length);

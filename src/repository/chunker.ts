@@ -125,8 +125,8 @@ function loadGearModule(): WebAssembly.Module | null {
  * instance of the cut-point search (src/repository/gear-cut.wat), so the data is never copied to be
  * chunked. The memory never grows afterwards: growing would detach `buf`.
  */
-export function createCutBuffer(ch: Chunker, size: number, forceJs = false): CutBuffer {
-  const mod = forceJs ? null : loadGearModule();
+export function createCutBuffer(ch: Chunker, size: number): CutBuffer {
+  const mod = loadGearModule();
   if (!mod) {
     const buf = Buffer.allocUnsafe(size);
     return { buf, engine: 'js', findCut: (start, end, final) => findCut(ch, buf, start, end, final) };

@@ -4,10 +4,9 @@
 // ID and keeps the slot until the main thread says `encode-held` (a new blob) or `drop-held` (a
 // duplicate).
 import { parentPort, workerData } from 'node:worker_threads';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { encodeBlobInto, maxEncodedLength } from './blob.js';
 import { blobId } from './crypto.js';
+import { collectGarbage } from '../util/gc.js';
 
 const { encKey, idKey, level } = workerData as { encKey: Uint8Array; idKey: Uint8Array; level: number };
 const key = Buffer.from(encKey);
@@ -16,8 +15,6 @@ const held = new Map<number, { buf: ArrayBuffer; length: number }>();
 // The ciphertext buffers are the only garbage here, and a thread whose JavaScript heap hardly grows
 // collects them late: glibc then keeps up to the thread's whole arena resident. A GC every few MiB
 // keeps the worker small and costs well under a millisecond (its heap is tiny).
-setFlagsFromString('--expose-gc');
-const collect = runInNewContext('gc') as () => void;
 const GC_EVERY = 16 * 1024 * 1024;
 let sinceGc = 0;
 
@@ -37,7 +34,7 @@ function encode(seq: number, buf: ArrayBuffer, length: number): void {
   sinceGc += length;
   if (sinceGc >= GC_EVERY) {
     sinceGc = 0;
-    collect();
+    collectGarbage();
   }
 }
 

@@ -21,6 +21,11 @@ export async function fsyncDir(dir: string): Promise<void> {
  * (put-if-absent). Pieces are written synchronously as they come, so the caller may reuse its
  * buffers at once and nothing of the file stays in memory.
  */
+/** A fresh temporary name in `dir`, unique across processes (and recognisable for sweeping). */
+export function tempPath(dir: string): string {
+  return join(dir, `.tmp-${process.pid}-${randomBytes(8).toString('hex')}`);
+}
+
 export interface StagedFile {
   write(data: Uint8Array): void;
   /** fsync, then link into place (atomic, fails on an existing name) and fsync the directory. */
@@ -30,7 +35,7 @@ export interface StagedFile {
 }
 
 export function createStagedFile(tmpDir: string): StagedFile {
-  const tmp = join(tmpDir, `.tmp-${process.pid}-${randomBytes(8).toString('hex')}`);
+  const tmp = tempPath(tmpDir);
   let fd: number | undefined = openSync(tmp, 'wx', 0o600);
   const done = (): void => {
     if (fd !== undefined) closeSync(fd);
@@ -68,7 +73,7 @@ export function createStagedFile(tmpDir: string): StagedFile {
 }
 
 async function writeTemp(tmpDir: string, data: Uint8Array | readonly Uint8Array[]): Promise<string> {
-  const tmp = join(tmpDir, `.tmp-${process.pid}-${randomBytes(8).toString('hex')}`);
+  const tmp = tempPath(tmpDir);
   const fh = await open(tmp, 'wx', 0o600);
   try {
     if (data instanceof Uint8Array) await fh.writeFile(data);

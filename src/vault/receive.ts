@@ -7,14 +7,14 @@
 // An error on the vault's side (disk full, size limit, wrong hash) never stops reading the body: the
 // rest is drained and discarded so the client receives the typed error on its keep-alive connection
 // instead of a reset it would retry, and the temporary file is removed before the answer is sent.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { open, readFile, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { AirgapError, fail, fromSystemError } from '../errors.js';
 import type { ObjectType, PutResult } from '../storage/backend.js';
 import { objectPath } from '../storage/local.js';
-import { linkIntoPlace } from '../util/durable-fs.js';
+import { linkIntoPlace, tempPath } from '../util/durable-fs.js';
 import { repoDir } from './layout.js';
 import { requireRepo, type StoreContext } from './store.js';
 
@@ -55,7 +55,7 @@ export async function receiveObject(
     problem = e;
   }
   const root = repoDir(ctx.layout, repo);
-  const tmp = join(root, 'tmp', `.tmp-${process.pid}-${randomBytes(8).toString('hex')}`);
+  const tmp = tempPath(join(root, 'tmp'));
   let fh: FileHandle | undefined;
   if (!problem) fh = await open(tmp, 'wx', 0o600).catch((e: unknown) => ((problem = e), undefined));
   // Two buffers: while one is written to the file, the body keeps flowing into the other.

@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { reportError } from './output.js';
 import { loadCommands } from './commands/index.js';
+import { keepYoungGenerationSmall } from '../util/gc.js';
 
 export async function buildProgram(argv: string[]): Promise<Command> {
   const program = new Command('airgap')
@@ -52,5 +53,6 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+keepYoungGenerationSmall();
 const code = await main(process.argv.slice(2));
 process.exitCode = code;

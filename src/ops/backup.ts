@@ -28,6 +28,7 @@ import { collectGarbage } from '../util/gc.js';
 import { compileMatcher, type Matcher } from '../util/glob.js';
 import { nodeFromStat, unchanged } from './node-meta.js';
 import { loadXattrs, type XattrReader } from './xattrs.js';
+import { compareStrings } from '../util/compare.js';
 
 export const PROGRAM = 'airgap 0.1.0';
 
@@ -45,7 +46,9 @@ export interface BackupOptions {
   writer?: BlobWriterOptions;
   /**
    * Worker threads that hash, compress and encrypt (0: all on the main thread). Default: AIRGAP_WORKERS,
-   * else one per core up to four: the main thread reads and chunks, the workers do the rest.
+   * else one fewer than the cores, up to four: the main thread, which reads, chunks and writes packs,
+   * keeps a core busy itself. On two cores a second worker saves ~8% of a first backup's time for
+   * ~20 MiB more memory (docs/BENCHMARKS.md, "Memory").
    */
   workers?: number;
 }
@@ -54,7 +57,7 @@ function defaultWorkers(): number {
   const env = process.env.AIRGAP_WORKERS;
   const n = Number(env);
   if (env !== undefined && env !== '' && Number.isInteger(n) && n >= 0) return Math.min(n, 16);
-  return Math.min(availableParallelism(), 4);
+  return Math.max(0, Math.min(availableParallelism() - 1, 4));
 }
 
 export interface BackupProgress {
@@ -284,7 +287,7 @@ async function backupTrie(
 ): Promise<string> {
   const prev = await parentNodes(ctx, parentTree);
   const nodes: TreeNode[] = [];
-  for (const [name, child] of [...trie.children].sort(([a], [b]) => (a < b ? -1 : 1))) {
+  for (const [name, child] of [...trie.children].sort(([a], [b]) => compareStrings(a, b))) {
     const path = abs === '/' ? `/${name}` : `${abs}/${name}`;
     if (child.selected) {
       const node = await childNode(ctx, path, name, prev.get(name));

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { AirgapError, fail, isAirgapError } from '../errors.js';
 import type { Backend, ObjectInfo, ObjectType, SnapshotMeta } from '../storage/backend.js';
+import { compareStrings } from '../util/compare.js';
 
 /** The types that replicate, in the order they must arrive. Locks are local coordination, never copied. */
 export const COPY_ORDER: readonly ObjectType[] = ['config', 'keys', 'data', 'index', 'snapshots'];
@@ -96,7 +97,7 @@ async function listAll(b: Backend, what: string): Promise<Map<string, CopyItem>>
     } catch (e) {
       throw wrap(e, `listing ${t} on the ${what}`);
     }
-    infos.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    infos.sort((a, b) => compareStrings(a.name, b.name));
     for (const i of infos) out.set(key(t, i.name), { type: t, name: i.name, size: i.size });
   }
   return out;

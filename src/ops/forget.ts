@@ -2,6 +2,7 @@
 import { fail } from '../errors.js';
 import type { Repository } from '../repository/repository.js';
 import { listSnapshots, type Snapshot, type SnapshotFilter } from '../repository/snapshots.js';
+import { compareStrings } from '../util/compare.js';
 
 export interface KeepPolicy {
   last?: number;
@@ -60,7 +61,7 @@ export function applyPolicy(snaps: Snapshot[], policy: KeepPolicy): ForgetGroup[
   }
   const out: ForgetGroup[] = [];
   for (const list of groups.values()) {
-    const sorted = [...list].sort((a, b) => b.time.localeCompare(a.time));
+    const sorted = [...list].sort((a, b) => compareStrings(b.time, a.time));
     const latest = Date.parse(sorted[0]!.time);
     const counters = new Map<string, { left: number; last?: string }>();
     for (const [k] of buckets) if (policy[k] !== undefined) counters.set(k, { left: policy[k] as number });

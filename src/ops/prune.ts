@@ -117,7 +117,7 @@ export async function prune(repo: Repository, opts: PruneOptions = {}): Promise<
       if (builder.count === 0) return;
       const { name, bytes, entries } = builder.finish(repo.keys.enc);
       await repo.backend.put('data', name, bytes);
-      newPacks.push({ pack: name, blobs: entries });
+      newPacks.push({ pack: name, blobs: entries.toArray() });
       result.packsWritten++;
       builder = newPack(repo.config.packSize + (1 << 20));
     };

@@ -18,9 +18,10 @@ import {
 import { join, resolve } from 'node:path';
 import { spawn } from 'node:child_process';
 import { AirgapError, fail, fromSystemError } from '../errors.js';
-import { loadIndex, readBlob, type Repository } from '../repository/repository.js';
+import { loadIndex, newReadScratch, readBlobInto, type Repository } from '../repository/repository.js';
 import { findSnapshot } from '../repository/snapshots.js';
 import { loadTree, type TreeNode } from '../repository/tree.js';
+import { collectYoungGarbage } from '../util/gc.js';
 import { compileMatcher } from '../util/glob.js';
 import { nsToSeconds } from './node-meta.js';
 import { restoreXattrs, type XattrRestore } from './xattrs.js';
@@ -42,6 +43,8 @@ export interface RestoreResult {
   bytes: number;
   errors: { path: string; message: string }[];
 }
+
+const GC_EVERY = 8 * 1024 * 1024;
 
 function checkTarget(target: string): void {
   try {
@@ -78,6 +81,10 @@ export async function restore(
   };
   const hardlinks = new Map<string, string>();
   const xattrs: XattrRestore[] = [];
+  // Blobs are decoded into the same buffers every time; the decipher's per-call output is freed by a
+  // young-generation collection every few MiB (src/util/gc.ts).
+  const scratch = newReadScratch();
+  let sinceGc = 0;
   try {
     mkdirSync(target, { recursive: true });
   } catch (e) {
@@ -121,10 +128,15 @@ export async function restore(
     const fd = openSync(dest, 'wx', 0o600);
     try {
       for (const c of node.content ?? []) {
-        const data = await readBlob(repo, Buffer.from(c, 'hex'), 'data');
+        const data = await readBlobInto(repo, Buffer.from(c, 'hex'), scratch, 'data');
         let off = 0;
         while (off < data.length) off += writeSync(fd, data, off, data.length - off);
         result.bytes += data.length;
+        sinceGc += data.length;
+        if (sinceGc >= GC_EVERY) {
+          sinceGc = 0;
+          collectYoungGarbage();
+        }
         opts.onProgress?.({ files: result.files, bytes: result.bytes, current: dest });
       }
     } finally {

@@ -31,6 +31,9 @@ export interface BlobIndex {
   forEach(fn: (entry: number, id: Buffer, loc: BlobLocation, marked: boolean) => void): void;
   packName(packNo: number): string;
   packNoOf(entry: number): number;
+  /** The ID of an entry, as a view of the index's memory (valid until the index grows). */
+  idAt(entry: number): Buffer;
+  locationAt(entry: number): BlobLocation;
   indexFileOf(entry: number): number;
   setIndexFile(entry: number, indexFile: number): void;
   isMarked(entry: number): boolean;
@@ -170,6 +173,8 @@ export function newBlobIndex(initial = 1024): BlobIndex {
     },
     packName: (p) => packs[p]!,
     packNoOf: (e) => packNo[e]!,
+    idAt: (e) => ids.subarray(e * 32, e * 32 + 32),
+    locationAt: locOf,
     indexFileOf: (e) => indexFile[e]!,
     setIndexFile(e, f) {
       indexFile[e] = f;

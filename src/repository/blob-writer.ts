@@ -7,7 +7,7 @@
 import { fail } from '../errors.js';
 import { encodeBlobInto, maxEncodedLength, type BlobType } from './blob.js';
 import type { EncodePool } from './encode-pool.js';
-import { encodeIndexFile, type IndexPack } from './index-file.js';
+import { encodeIndexFileOf } from './index-file.js';
 import { newPack, newPackStream, type PackBuilder } from './pack.js';
 import type { StagedObject } from '../storage/backend.js';
 import { computeBlobId, hexId, sha256Hex, type Repository } from './repository.js';
@@ -91,7 +91,8 @@ export function createBlobWriter(repo: Repository, opts: BlobWriterOptions = {})
   const writes = new Set<Promise<void>>();
   const encodes = new Set<Promise<void>>();
   const deciding = new Set<Promise<void>>();
-  let unindexed: { pack: IndexPack; entries: number[] }[] = [];
+  // Packs written but not yet in an index file, with their entries' numbers in repo.index.
+  let unindexed: { pack: string; entries: number[] }[] = [];
   let unindexedEntries = 0;
   let failure: unknown;
   const stats: BlobWriterStats = {
@@ -108,11 +109,7 @@ export function createBlobWriter(repo: Repository, opts: BlobWriterOptions = {})
     const batch = unindexed;
     unindexed = [];
     unindexedEntries = 0;
-    const bytes = encodeIndexFile(
-      repo.keys.enc,
-      { packs: batch.map((b) => b.pack), supersedes: [] },
-      repo.config.compression,
-    );
+    const bytes = encodeIndexFileOf(repo.keys.enc, repo.index, batch, repo.config.compression);
     const name = sha256Hex([bytes]);
     await repo.backend.put('index', name, bytes);
     const fileNo = repo.indexFiles.push(name) - 1;
@@ -127,7 +124,8 @@ export function createBlobWriter(repo: Repository, opts: BlobWriterOptions = {})
     else await repo.backend.put('data', name, bytes!);
     if (b.buffer && b.buffer.length >= capacity && spare.length < maxInFlight + 1) spare.push(b.buffer);
     const added: number[] = [];
-    for (const e of entries) {
+    for (let i = 0; i < entries.count; i++) {
+      const e = entries.at(i);
       const n = repo.index.add(e.id, {
         pack: name,
         type: e.type,
@@ -139,8 +137,8 @@ export function createBlobWriter(repo: Repository, opts: BlobWriterOptions = {})
       added.push(n);
       pending.delete(hexId(e.id));
     }
-    unindexed.push({ pack: { pack: name, blobs: entries }, entries: added });
-    unindexedEntries += entries.length;
+    unindexed.push({ pack: name, entries: added });
+    unindexedEntries += entries.count;
     stats.packs++;
     stats.storedBytes += size;
     if (unindexed.length >= packsPerIndex || unindexedEntries >= MAX_ENTRIES_PER_INDEX) await writeIndex();

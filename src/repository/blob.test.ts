@@ -3,7 +3,16 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { isAirgapError } from '../errors.js';
-import { decodeBlob, decodeJson, encodeBlob, encodeJson } from './blob.js';
+import {
+  decodeBlob,
+  decodeBlobInto,
+  decodeJson,
+  encodeBlob,
+  encodeBlobInto,
+  encodeJson,
+  maxEncodedLength,
+  newDecodeScratch,
+} from './blob.js';
 import { SEAL_OVERHEAD } from './crypto.js';
 
 const key = randomBytes(32);
@@ -25,6 +34,52 @@ test('a blob decodes to exactly what was encoded, compressed or not', () => {
       },
     ),
     { numRuns: 200 },
+  );
+});
+
+// Blobs larger than the cipher's 64 KiB slices, random (stored raw) or repetitive (compressed).
+const bigBlobArb = fc
+  .tuple(fc.integer({ min: 0, max: 300_000 }), fc.boolean(), fc.integer({ min: 0, max: 2 ** 31 - 1 }))
+  .map(([n, repetitive, seed]) => {
+    if (!repetitive) return randomBytes(n);
+    const b = Buffer.alloc(n);
+    for (let i = 0; i < n; i++) b[i] = (seed + (i % 97) * (i % 13)) & 0xff;
+    return b;
+  });
+
+test('a blob encoded in place over its own plaintext (as the workers do) decodes to it', () => {
+  fc.assert(
+    fc.property(bigBlobArb, (plain) => {
+      const slot = Buffer.alloc(maxEncodedLength(plain.length));
+      plain.copy(slot);
+      const n = encodeBlobInto(key, slot.subarray(0, plain.length), 3, slot, 0);
+      assert.deepEqual(decodeBlob(key, slot.subarray(0, n), 'blob'), plain);
+    }),
+    { numRuns: 60 },
+  );
+});
+
+test('decoding into reused buffers gives what decodeBlob gives, whatever the order of sizes', () => {
+  const scratch = newDecodeScratch();
+  fc.assert(
+    fc.property(fc.array(bigBlobArb, { minLength: 1, maxLength: 4 }), (plains) => {
+      const stored = plains.map((p) => encodeBlob(key, p, 3));
+      stored.forEach((s, i) => {
+        const view = decodeBlobInto(key, s, 'blob', scratch);
+        assert.ok(Buffer.from(view.buffer, view.byteOffset, view.byteLength).equals(plains[i]!));
+      });
+    }),
+    { numRuns: 40 },
+  );
+  const bad = encodeBlob(key, randomBytes(100_000), 3);
+  bad[70_000] = bad[70_000]! ^ 1;
+  assert.throws(
+    () => decodeBlobInto(key, bad, 'blob', scratch),
+    (e) => isAirgapError(e, 'INTEGRITY'),
+  );
+  assert.throws(
+    () => decodeBlobInto(key, bad.subarray(0, 20), 'blob', scratch),
+    (e) => isAirgapError(e, 'INTEGRITY'),
   );
 });
 

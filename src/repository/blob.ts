@@ -1,8 +1,16 @@
 // The encoding of one stored blob (and of every other encrypted object): seal(flag ‖ payload), where
 // flag says whether payload is zstd-compressed. See docs/FORMAT.md, "Encrypted blob".
 import { fail } from '../errors.js';
-import { decompress, maybeCompress, FLAG_RAW, FLAG_ZSTD } from './compress.js';
-import { open, seal, sealInto, SEAL_OVERHEAD } from './crypto.js';
+import {
+  decompress,
+  decompressInto,
+  ensureScratch,
+  maybeCompress,
+  FLAG_RAW,
+  FLAG_ZSTD,
+  type Scratch,
+} from './compress.js';
+import { open, openInto, seal, sealInto, SEAL_OVERHEAD } from './crypto.js';
 
 export type BlobType = 'data' | 'tree';
 export const BLOB_TYPE_CODE: Record<BlobType, number> = { data: 0, tree: 1 };
@@ -38,6 +46,38 @@ export function decodeBlob(encKey: Buffer, stored: Uint8Array, what: string): Bu
   if (flag !== FLAG_RAW && flag !== FLAG_ZSTD) fail('INTEGRITY', `${what}: unknown compression flag ${flag}`);
   try {
     return decompress(flag, inner.subarray(1));
+  } catch {
+    return fail('INTEGRITY', `${what}: cannot be decompressed`);
+  }
+}
+
+/** Reused buffers for decodeBlobInto: one for the decrypted payload, one for the decompressed blob. */
+export interface DecodeScratch {
+  plain: Scratch;
+  raw: Scratch;
+}
+
+export function newDecodeScratch(): DecodeScratch {
+  return { plain: { buf: Buffer.alloc(0) }, raw: { buf: Buffer.alloc(0) } };
+}
+
+/**
+ * decodeBlob() into reused buffers: returns a view valid until the next call with the same scratch.
+ * For bulk readers (restore), where a fresh buffer per blob is what the resident size is made of.
+ */
+export function decodeBlobInto(
+  encKey: Buffer,
+  stored: Uint8Array,
+  what: string,
+  scratch: DecodeScratch,
+): Uint8Array {
+  const inner = ensureScratch(scratch.plain, Math.max(0, stored.length - SEAL_OVERHEAD));
+  const n = openInto(encKey, stored, inner, what);
+  const flag = inner[0];
+  if (n < 1 || (flag !== FLAG_RAW && flag !== FLAG_ZSTD))
+    fail('INTEGRITY', `${what}: unknown compression flag ${flag}`);
+  try {
+    return decompressInto(flag, inner.subarray(1, n), scratch.raw);
   } catch {
     return fail('INTEGRITY', `${what}: cannot be decompressed`);
   }

@@ -8,8 +8,9 @@ import zstd from 'zstd-napi/binding.js';
 export const FLAG_RAW = 0;
 export const FLAG_ZSTD = 1;
 
-const { CCtx, compressBound } = zstd; // a native CommonJS module: no named ESM exports
+const { CCtx, DCtx, compressBound, getFrameContentSize } = zstd; // a native CommonJS module: no named ESM exports
 let cctx: InstanceType<typeof CCtx> | undefined;
+let dctx: InstanceType<typeof DCtx> | undefined;
 let scratch = Buffer.allocUnsafe(0);
 
 /**
@@ -28,4 +29,29 @@ export function maybeCompress(data: Uint8Array, level: number): [number, Uint8Ar
 
 export function decompress(flag: number, payload: Buffer): Buffer {
   return flag === FLAG_ZSTD ? zstdDecompress(payload) : payload;
+}
+
+/** A buffer that grows when asked for more and is otherwise reused. */
+export interface Scratch {
+  buf: Buffer;
+}
+
+export function ensureScratch(s: Scratch, size: number): Buffer {
+  if (s.buf.length < size) s.buf = Buffer.allocUnsafe(Math.max(size, s.buf.length * 2));
+  return s.buf;
+}
+
+/**
+ * decompress() into `out`'s reused buffer; returns a view of it, valid until the next call with the
+ * same scratch. Frames without a content size (never written by maybeCompress) take the allocating path.
+ */
+export function decompressInto(flag: number, payload: Uint8Array, out: Scratch): Uint8Array {
+  if (flag !== FLAG_ZSTD) return payload;
+  const size = getFrameContentSize(payload);
+  if (size === null)
+    return zstdDecompress(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength));
+  dctx ??= new DCtx();
+  const dst = ensureScratch(out, size);
+  const n = dctx.decompress(dst.subarray(0, size), payload);
+  return dst.subarray(0, n);
 }

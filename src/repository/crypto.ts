@@ -68,19 +68,61 @@ export function hmacHex(key: Buffer, data: Uint8Array | string): string {
   return createHmac('sha256', key).update(data).digest('hex');
 }
 
+// node:crypto has no in-place cipher: every update() returns a new buffer. Feeding it 64 KiB at a time
+// keeps each of those small and short-lived (reused by malloc after the next young-generation GC)
+// instead of one fresh blob-sized buffer per call, whose pages fault in anew every time.
+const SLICE = 64 * 1024;
+
 /**
- * seal() that writes nonce ‖ ciphertext ‖ tag into `out` at `offset` and returns the length. The
- * ciphertext is computed before anything is written, so `parts` may overlap the destination.
+ * seal() that writes nonce ‖ ciphertext ‖ tag into `out` at `offset` and returns the length. `parts`
+ * may overlap the destination (a blob encoded in place) when each part starts at or before where its
+ * ciphertext goes, less than a slice earlier: every slice's ciphertext is written only after the next
+ * slice was read, and the nonce only after the first.
  */
 export function sealInto(key: Buffer, parts: readonly Uint8Array[], out: Buffer, offset: number): number {
   const nonce = nextNonce();
   const c = createCipheriv('aes-256-gcm', key, nonce);
-  const cts = parts.map((p) => c.update(p));
-  const fin = c.final();
-  const tag = c.getAuthTag();
-  let o = offset + nonce.copy(out, offset);
-  for (const ct of cts) o += ct.copy(out, o);
-  o += fin.copy(out, o);
-  o += tag.copy(out, o);
+  let o = -1;
+  let pending: Buffer | null = null;
+  const flush = (): void => {
+    if (o < 0) o = offset + nonce.copy(out, offset);
+    if (pending) o += pending.copy(out, o);
+    pending = null;
+  };
+  for (const p of parts) {
+    for (let s = 0; s < p.length; s += SLICE) {
+      const ct = c.update(p.subarray(s, Math.min(p.length, s + SLICE)));
+      if (pending) flush();
+      pending = ct;
+    }
+  }
+  flush();
+  o += c.final().copy(out, o);
+  o += c.getAuthTag().copy(out, o);
   return o - offset;
+}
+
+/**
+ * open() into `out` (which must hold sealed.length - SEAL_OVERHEAD bytes and must not overlap
+ * `sealed`); returns the plaintext's length. On failure `out` holds unauthenticated bytes: ignore it.
+ */
+export function openInto(key: Buffer, sealed: Uint8Array, out: Uint8Array, what: string): number {
+  if (sealed.length < SEAL_OVERHEAD) fail('INTEGRITY', `${what}: too short to be encrypted data`);
+  const len = sealed.length - SEAL_OVERHEAD;
+  if (out.length < len) throw new RangeError(`openInto: ${len} bytes do not fit ${out.length}`);
+  const d = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, NONCE_LEN));
+  d.setAuthTag(sealed.subarray(sealed.length - TAG_LEN));
+  const ct = sealed.subarray(NONCE_LEN, sealed.length - TAG_LEN);
+  try {
+    let o = 0;
+    for (let s = 0; s < len; s += SLICE) {
+      const pt = d.update(ct.subarray(s, Math.min(len, s + SLICE)));
+      out.set(pt, o);
+      o += pt.length;
+    }
+    d.final();
+    return o;
+  } catch {
+    return fail('INTEGRITY', `${what}: authentication failed (corrupted or not ours)`);
+  }
 }

@@ -7,6 +7,7 @@
 // and out of shared memory with a byte-wise relaxed-atomic loop, which cost the main thread more than
 // the encoding saved.
 import { Worker } from 'node:worker_threads';
+import { keepYoungGenerationSmall } from '../util/gc.js';
 import { SEAL_OVERHEAD } from './crypto.js';
 
 /** Encoding adds the nonce, the tag and the flag byte at most (compression is kept only if smaller). */
@@ -75,8 +76,12 @@ export function createEncodePool(
     () =>
       new Worker(url, {
         workerData: { encKey: new Uint8Array(keys.enc), idKey: new Uint8Array(keys.id), level },
+        // 1 MiB semi-spaces: a worker's objects are a few messages; its buffers live off the heap.
+        resourceLimits: { maxYoungGenerationSizeMb: 3 },
       }),
   );
+  // Configuring a new thread's heap resets V8's growth factor for every heap, the main thread's too.
+  for (const w of workers) w.once('online', keepYoungGenerationSmall);
   // Pages of a slot are touched only as far as blobs reach: an unused tail costs no resident memory.
   const free: ArrayBuffer[] = Array.from(
     { length: opts.slots ?? size + 1 },

@@ -6,16 +6,16 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { encodeBlobInto, maxEncodedLength } from './blob.js';
 import { blobId } from './crypto.js';
-import { collectGarbage } from '../util/gc.js';
+import { collectYoungGarbage } from '../util/gc.js';
 
 const { encKey, idKey, level } = workerData as { encKey: Uint8Array; idKey: Uint8Array; level: number };
 const key = Buffer.from(encKey);
 const idk = Buffer.from(idKey);
 const held = new Map<number, { buf: ArrayBuffer; length: number }>();
-// The ciphertext buffers are the only garbage here, and a thread whose JavaScript heap hardly grows
-// collects them late: glibc then keeps up to the thread's whole arena resident. A GC every few MiB
-// keeps the worker small and costs well under a millisecond (its heap is tiny).
-const GC_EVERY = 16 * 1024 * 1024;
+// The cipher's 64 KiB output buffers are the only garbage here, and a thread whose JavaScript heap
+// hardly grows collects them late: glibc then keeps up to the thread's whole arena resident. A
+// young-generation GC every few MiB frees them for well under a millisecond.
+const GC_EVERY = 4 * 1024 * 1024;
 let sinceGc = 0;
 
 type Msg =
@@ -34,7 +34,7 @@ function encode(seq: number, buf: ArrayBuffer, length: number): void {
   sinceGc += length;
   if (sinceGc >= GC_EVERY) {
     sinceGc = 0;
-    collectGarbage();
+    collectYoungGarbage();
   }
 }
 

@@ -4,7 +4,8 @@ import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { isAirgapError } from '../errors.js';
 import { encodeBlob } from './blob.js';
-import { decodeIndexFile, encodeIndexFile, type IndexFileContent } from './index-file.js';
+import { newBlobIndex } from './blob-index.js';
+import { decodeIndexFile, encodeIndexFile, encodeIndexFileOf, type IndexFileContent } from './index-file.js';
 
 const key = randomBytes(32);
 const hex32 = fc.uint8Array({ minLength: 32, maxLength: 32 }).map((u) => Buffer.from(u).toString('hex'));
@@ -74,4 +75,19 @@ test('well-encrypted but malformed content is rejected, not misread', () => {
       (e) => isAirgapError(e, 'INTEGRITY'),
     );
   }
+});
+
+test('an index file written from entry numbers of the in-memory index holds the same packs', () => {
+  fc.assert(
+    fc.property(contentArb, (c) => {
+      const index = newBlobIndex(4);
+      const packs = c.packs.map((p) => ({
+        pack: p.pack,
+        entries: p.blobs.map((b) => index.add(b.id, { ...b, pack: p.pack })),
+      }));
+      const decoded = decodeIndexFile(key, encodeIndexFileOf(key, index, packs, 3), 'index');
+      assert.deepEqual(decoded, plain({ packs: c.packs, supersedes: [] }));
+    }),
+    { numRuns: 100 },
+  );
 });

@@ -2,6 +2,7 @@
 // Binary, zstd-compressed and encrypted; named by the SHA-256 of the stored bytes. docs/FORMAT.md.
 import { fail } from '../errors.js';
 import { BLOB_TYPES, BLOB_TYPE_CODE, decodeBlob, encodeBlob, type BlobType } from './blob.js';
+import type { BlobIndex } from './blob-index.js';
 
 const MAGIC = Buffer.from('AGIX');
 const ENTRY = 45; // type u8, offset u32, length u32, rawLength u32, id[32]
@@ -17,17 +18,30 @@ export interface IndexFileContent {
   supersedes: string[];
 }
 
-export function encodeIndexFile(encKey: Buffer, c: IndexFileContent, level: number): Buffer {
-  let size = 4 + 1 + 4 + 4 + c.supersedes.length * 32;
-  for (const p of c.packs) size += 32 + 4 + p.blobs.length * ENTRY;
+/** What encodeIndexFile writes for one pack: its entries by position, so they need not be objects. */
+interface PackSource {
+  pack: string;
+  count: number;
+  at(i: number): IndexPack['blobs'][number];
+}
+
+function encodePacks(
+  encKey: Buffer,
+  packs: readonly PackSource[],
+  supersedes: readonly string[],
+  level: number,
+): Buffer {
+  let size = 4 + 1 + 4 + 4 + supersedes.length * 32;
+  for (const p of packs) size += 32 + 4 + p.count * ENTRY;
   const b = Buffer.alloc(size);
   let o = MAGIC.copy(b, 0);
   b[o++] = 1;
-  o = b.writeUInt32LE(c.packs.length, o);
-  for (const p of c.packs) {
+  o = b.writeUInt32LE(packs.length, o);
+  for (const p of packs) {
     o += Buffer.from(p.pack, 'hex').copy(b, o);
-    o = b.writeUInt32LE(p.blobs.length, o);
-    for (const e of p.blobs) {
+    o = b.writeUInt32LE(p.count, o);
+    for (let i = 0; i < p.count; i++) {
+      const e = p.at(i);
       b[o++] = BLOB_TYPE_CODE[e.type];
       o = b.writeUInt32LE(e.offset, o);
       o = b.writeUInt32LE(e.length, o);
@@ -35,9 +49,32 @@ export function encodeIndexFile(encKey: Buffer, c: IndexFileContent, level: numb
       o += e.id.copy(b, o, 0, 32);
     }
   }
-  o = b.writeUInt32LE(c.supersedes.length, o);
-  for (const s of c.supersedes) o += Buffer.from(s, 'hex').copy(b, o);
+  o = b.writeUInt32LE(supersedes.length, o);
+  for (const s of supersedes) o += Buffer.from(s, 'hex').copy(b, o);
   return encodeBlob(encKey, b, level);
+}
+
+export function encodeIndexFile(encKey: Buffer, c: IndexFileContent, level: number): Buffer {
+  const packs = c.packs.map((p) => ({ pack: p.pack, count: p.blobs.length, at: (i: number) => p.blobs[i]! }));
+  return encodePacks(encKey, packs, c.supersedes, level);
+}
+
+/**
+ * An index file of entries already in an in-memory index, given by entry number: a backup keeps only
+ * those numbers until it writes the file (up to 50,000 of them), not an object per blob.
+ */
+export function encodeIndexFileOf(
+  encKey: Buffer,
+  index: BlobIndex,
+  packs: readonly { pack: string; entries: readonly number[] }[],
+  level: number,
+): Buffer {
+  const sources = packs.map((p) => ({
+    pack: p.pack,
+    count: p.entries.length,
+    at: (i: number) => ({ ...index.locationAt(p.entries[i]!), id: index.idAt(p.entries[i]!) }),
+  }));
+  return encodePacks(encKey, sources, [], level);
 }
 
 export function decodeIndexFile(encKey: Buffer, stored: Buffer, what: string): IndexFileContent {

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { fail, isAirgapError } from '../errors.js';
 import type { Backend } from '../storage/backend.js';
 import { open, seal } from './crypto.js';
+import { compareStrings } from '../util/compare.js';
 
 export interface KdfParams {
   N: number;
@@ -116,7 +117,7 @@ export async function listKeys(backend: Backend): Promise<KeyInfo[]> {
     const f = parseKeyFile(await backend.get('keys', k.name));
     if (f) out.push({ id: k.name, created: f.created, host: f.host, user: f.user });
   }
-  return out.sort((a, b) => a.created.localeCompare(b.created));
+  return out.sort((a, b) => compareStrings(a.created, b.created));
 }
 
 export async function addKey(

@@ -15,6 +15,68 @@ export interface PackEntry {
   rawLength: number;
 }
 
+/**
+ * The entries of a pack being built, kept in the header's own layout rather than as an object per blob
+ * (a pack of tiny files holds up to 10,000, and an object with its own ID buffer costs ~700 bytes).
+ */
+export interface PackEntries {
+  readonly count: number;
+  /** A fresh object each time; its `id` is a view of the list's memory. */
+  at(i: number): PackEntry;
+  toArray(): PackEntry[];
+}
+
+interface EntryList extends PackEntries {
+  push(type: BlobType, id: Uint8Array, offset: number, length: number, rawLength: number): void;
+  /** The header's plaintext: the records themselves. */
+  header(): Buffer;
+}
+
+function newEntryList(): EntryList {
+  let rec = Buffer.allocUnsafe(64 * HEADER_ENTRY_LEN);
+  let offs = new Uint32Array(64);
+  let n = 0;
+  const at = (i: number): PackEntry => {
+    const o = i * HEADER_ENTRY_LEN;
+    return {
+      type: BLOB_TYPES[rec[o]!]!,
+      length: rec.readUInt32LE(o + 1),
+      rawLength: rec.readUInt32LE(o + 5),
+      id: rec.subarray(o + 9, o + 41),
+      offset: offs[i]!,
+    };
+  };
+  return {
+    push(type, id, offset, length, rawLength) {
+      if (n === offs.length) {
+        const nrec = Buffer.allocUnsafe(rec.length * 2);
+        rec.copy(nrec);
+        rec = nrec;
+        const noffs = new Uint32Array(offs.length * 2);
+        noffs.set(offs);
+        offs = noffs;
+      }
+      const o = n * HEADER_ENTRY_LEN;
+      rec[o] = BLOB_TYPE_CODE[type];
+      rec.writeUInt32LE(length, o + 1);
+      rec.writeUInt32LE(rawLength, o + 5);
+      rec.set(id.subarray(0, 32), o + 9);
+      offs[n++] = offset;
+    },
+    get count() {
+      return n;
+    },
+    at,
+    toArray: () =>
+      Array.from({ length: n }, (_, i) => {
+        const e = at(i);
+        e.id = Buffer.from(e.id); // its own copy: outlives the list
+        return e;
+      }),
+    header: () => rec.subarray(0, n * HEADER_ENTRY_LEN),
+  };
+}
+
 export interface PackBuilder {
   add(type: BlobType, id: Buffer, stored: Uint8Array, rawLength: number): void;
   /** Lets `write` encode a blob straight into the pack (at most `maxLength` bytes); no copy. */
@@ -33,19 +95,7 @@ export interface PackBuilder {
    * Seals the header; returns the pack's name and entries, and its bytes when it was built in memory
    * (a streamed pack is already written out).
    */
-  finish(encKey: Buffer): { name: string; bytes?: Buffer; entries: PackEntry[]; size: number };
-}
-
-function headerPlaintext(entries: readonly PackEntry[]): Buffer {
-  const plain = Buffer.allocUnsafe(entries.length * HEADER_ENTRY_LEN);
-  entries.forEach((e, i) => {
-    const o = i * HEADER_ENTRY_LEN;
-    plain[o] = BLOB_TYPE_CODE[e.type];
-    plain.writeUInt32LE(e.length, o + 1);
-    plain.writeUInt32LE(e.rawLength, o + 5);
-    e.id.copy(plain, o + 9);
-  });
-  return plain;
+  finish(encKey: Buffer): { name: string; bytes?: Buffer; entries: PackEntries; size: number };
 }
 
 /**
@@ -56,7 +106,7 @@ function headerPlaintext(entries: readonly PackEntry[]): Buffer {
 const STAGING = 1024 * 1024;
 
 export function newPackStream(out: { write(data: Uint8Array): void }, scratch: { buf: Buffer }): PackBuilder {
-  const entries: PackEntry[] = [];
+  const entries = newEntryList();
   const hash = createHash('sha256');
   let size = 0;
   // Small blobs are gathered and written a MiB at a time: one write(2) per tiny file's blob would
@@ -84,23 +134,23 @@ export function newPackStream(out: { write(data: Uint8Array): void }, scratch: {
   };
   return {
     add(type, id, stored, rawLength) {
-      entries.push({ type, id, offset: size, length: stored.length, rawLength });
+      entries.push(type, id, size, stored.length, rawLength);
       put(stored);
     },
     addEncoded(type, id, rawLength, maxLength, write) {
       if (scratch.buf.length < maxLength) scratch.buf = Buffer.allocUnsafe(maxLength);
       const length = write(scratch.buf, 0);
-      entries.push({ type, id, offset: size, length, rawLength });
+      entries.push(type, id, size, length, rawLength);
       put(scratch.buf.subarray(0, length));
     },
     get size() {
       return size;
     },
     get count() {
-      return entries.length;
+      return entries.count;
     },
     finish(encKey) {
-      const header = seal(encKey, [headerPlaintext(entries)]);
+      const header = seal(encKey, [entries.header()]);
       const len = Buffer.allocUnsafe(4);
       len.writeUInt32LE(header.length);
       put(header);
@@ -113,13 +163,13 @@ export function newPackStream(out: { write(data: Uint8Array): void }, scratch: {
 
 export interface MemoryPackBuilder extends PackBuilder {
   readonly buffer: Buffer;
-  finish(encKey: Buffer): { name: string; bytes: Buffer; entries: PackEntry[]; size: number };
+  finish(encKey: Buffer): { name: string; bytes: Buffer; entries: PackEntries; size: number };
 }
 
 /** Blobs are copied into one growing buffer, so writing the pack needs no second copy of it. */
 export function newPack(initial: number | Buffer = 1024 * 1024): MemoryPackBuilder {
   let buf = typeof initial === 'number' ? Buffer.allocUnsafe(initial) : initial;
-  const entries: PackEntry[] = [];
+  const entries = newEntryList();
   let size = 0;
   const ensure = (extra: number): void => {
     if (size + extra <= buf.length) return;
@@ -131,7 +181,7 @@ export function newPack(initial: number | Buffer = 1024 * 1024): MemoryPackBuild
   };
   return {
     add(type, id, stored, rawLength) {
-      entries.push({ type, id, offset: size, length: stored.length, rawLength });
+      entries.push(type, id, size, stored.length, rawLength);
       ensure(stored.length);
       buf.set(stored, size);
       size += stored.length;
@@ -139,20 +189,20 @@ export function newPack(initial: number | Buffer = 1024 * 1024): MemoryPackBuild
     addEncoded(type, id, rawLength, maxLength, write) {
       ensure(maxLength);
       const length = write(buf, size);
-      entries.push({ type, id, offset: size, length, rawLength });
+      entries.push(type, id, size, length, rawLength);
       size += length;
     },
     get size() {
       return size;
     },
     get count() {
-      return entries.length;
+      return entries.count;
     },
     get buffer() {
       return buf;
     },
     finish(encKey) {
-      const header = seal(encKey, [headerPlaintext(entries)]);
+      const header = seal(encKey, [entries.header()]);
       ensure(header.length + 4);
       header.copy(buf, size);
       buf.writeUInt32LE(header.length, size + header.length);

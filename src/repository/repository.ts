@@ -3,7 +3,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { fail } from '../errors.js';
 import type { Backend } from '../storage/backend.js';
-import { type BlobType, decodeBlob } from './blob.js';
+import { type BlobType, decodeBlob, decodeBlobInto, type DecodeScratch } from './blob.js';
+import { ensureScratch, type Scratch } from './compress.js';
 import { newBlobIndex, type BlobIndex, type BlobLocation } from './blob-index.js';
 import { createChunker, type Chunker } from './chunker.js';
 import { encodeConfig, newConfig, parseConfig, signConfig, verifyConfig, type RepoConfig } from './config.js';
@@ -129,6 +130,47 @@ export async function readBlob(repo: Repository, id: Buffer, type?: BlobType): P
     }
   }
   throw last;
+}
+
+/** Reused buffers of a bulk reader: the stored bytes, then decodeBlobInto's. */
+export interface ReadScratch extends DecodeScratch {
+  stored: Scratch;
+}
+
+/**
+ * readBlob() into reused buffers (see decodeBlobInto): the view it returns is valid until the next call
+ * with the same scratch. Backends that can read into a buffer are read without allocating.
+ */
+export async function readBlobInto(
+  repo: Repository,
+  id: Buffer,
+  scratch: ReadScratch,
+  type?: BlobType,
+): Promise<Uint8Array> {
+  const locs = repo.index.lookupAll(id);
+  if (locs.length === 0) fail('INTEGRITY', `${type ?? 'blob'} ${hexId(id).slice(0, 12)} is not in the index`);
+  let last: unknown;
+  for (const loc of locs) {
+    const what = `${loc.type} blob ${hexId(id).slice(0, 12)} in pack ${loc.pack.slice(0, 12)}`;
+    try {
+      let stored: Uint8Array;
+      if (repo.backend.readInto) {
+        stored = ensureScratch(scratch.stored, loc.length).subarray(0, loc.length);
+        const got = await repo.backend.readInto('data', loc.pack, loc.offset, stored);
+        if (got !== loc.length) fail('INTEGRITY', `${what}: the pack is shorter than its index says`);
+      } else stored = await repo.backend.getRange('data', loc.pack, loc.offset, loc.length);
+      const plain = decodeBlobInto(repo.keys.enc, stored, what, scratch);
+      if (!computeBlobId(repo, plain).equals(id)) fail('INTEGRITY', `${what}: content does not match its ID`);
+      return plain;
+    } catch (e) {
+      last = e;
+    }
+  }
+  throw last;
+}
+
+export function newReadScratch(): ReadScratch {
+  return { stored: { buf: Buffer.alloc(0) }, plain: { buf: Buffer.alloc(0) }, raw: { buf: Buffer.alloc(0) } };
 }
 
 export function sha256Hex(parts: readonly Uint8Array[]): string {

@@ -5,6 +5,7 @@ import type { SnapshotMeta } from '../storage/backend.js';
 import { decodeJson, encodeJson } from './blob.js';
 import { loadIndex, sha256Hex, type Repository } from './repository.js';
 import { walkTree } from './tree.js';
+import { compareStrings } from '../util/compare.js';
 
 export interface SnapshotSummary {
   filesNew: number;
@@ -88,7 +89,7 @@ export async function readSnapshots(repo: Repository, filter: SnapshotFilter = {
       damaged.push({ id: o.name, message: e.message });
     }
   }
-  snapshots.sort((a, b) => a.time.localeCompare(b.time) || a.id.localeCompare(b.id));
+  snapshots.sort((a, b) => compareStrings(a.time, b.time) || compareStrings(a.id, b.id));
   return { snapshots, damaged };
 }
 

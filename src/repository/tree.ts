@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { fail } from '../errors.js';
 import type { BlobWriter } from './blob-writer.js';
 import { hexId, readBlob, type Repository } from './repository.js';
+import { compareStrings } from '../util/compare.js';
 
 export type NodeType = 'file' | 'dir' | 'symlink';
 
@@ -59,7 +60,7 @@ const nodeSchema = z.object({
 const treeSchema = z.object({ nodes: z.array(nodeSchema) });
 
 export function encodeTree(tree: Tree): Buffer {
-  const nodes = [...tree.nodes].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const nodes = [...tree.nodes].sort((a, b) => compareStrings(a.name, b.name));
   return Buffer.from(JSON.stringify({ nodes }));
 }
 

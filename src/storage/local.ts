@@ -23,10 +23,51 @@ export function objectPath(root: string, type: ObjectType, name: string): string
 
 // Enough for the packs a restore hops between (~60 per GiB); well under the usual limit of 1024.
 const MAX_OPEN_FILES = 256;
+/** Reads up to this size go through the open descriptors, synchronously (see readInto). */
+const SYNC_READ_MAX = 1024 * 1024;
+
+function readError(e: unknown, type: ObjectType, name: string): Error {
+  if (e instanceof AirgapError) return e;
+  if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+    return new AirgapError('NOT_FOUND', `object ${type}/${name} not found`);
+  return fromSystemError(e, `reading ${type}/${name}`);
+}
 
 export function openLocalBackend(root: string): Backend {
   const tmpDir = join(root, 'tmp');
   const fds = new Map<string, number>();
+
+  // Restores read thousands of small ranges from the same packs: keep descriptors open and read
+  // synchronously from the page cache rather than paying open/read/close through the thread pool.
+  const readCached = (type: ObjectType, name: string, offset: number, target: Uint8Array): number => {
+    const path = objectPath(root, type, name);
+    try {
+      let fd = fds.get(path);
+      if (fd !== undefined) {
+        // Least recently used goes first: move this one to the end.
+        fds.delete(path);
+        fds.set(path, fd);
+      } else {
+        fd = openSync(path, 'r');
+        fds.set(path, fd);
+        if (fds.size > MAX_OPEN_FILES) {
+          const [oldest, ofd] = fds.entries().next().value as [string, number];
+          fds.delete(oldest);
+          closeSync(ofd);
+        }
+      }
+      let got = 0;
+      while (got < target.length) {
+        const n = readSync(fd, target, got, target.length - got, offset + got);
+        if (n === 0) break;
+        got += n;
+      }
+      return got;
+    } catch (e) {
+      throw readError(e, type, name);
+    }
+  };
+
   return {
     location: root,
     capabilities: { delete: true, locks: true },
@@ -88,14 +129,15 @@ export function openLocalBackend(root: string): Backend {
       try {
         return await readFile(objectPath(root, type, name));
       } catch (e) {
-        if (e instanceof AirgapError) throw e;
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT')
-          fail('NOT_FOUND', `object ${type}/${name} not found`);
-        throw fromSystemError(e, `reading ${type}/${name}`);
+        throw readError(e, type, name);
       }
     },
 
     async readInto(type, name, offset, target) {
+      // Small ranges (a restore's blobs) come through the open descriptors; whole objects (a copy's
+      // MiB reads) through the thread pool, on a descriptor of their own that no eviction can close
+      // under an asynchronous read.
+      if (target.length <= SYNC_READ_MAX) return readCached(type, name, offset, target);
       let fh: FileHandle | undefined;
       try {
         fh = await open(objectPath(root, type, name), 'r');
@@ -107,49 +149,17 @@ export function openLocalBackend(root: string): Backend {
         }
         return got;
       } catch (e) {
-        if (e instanceof AirgapError) throw e;
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT')
-          fail('NOT_FOUND', `object ${type}/${name} not found`);
-        throw fromSystemError(e, `reading ${type}/${name}`);
+        throw readError(e, type, name);
       } finally {
         await fh?.close();
       }
     },
 
     async getRange(type, name, offset, length) {
-      // Restores read thousands of small ranges from the same packs: keep descriptors open and read
-      // synchronously from the page cache rather than paying open/read/close through the thread pool.
-      const path = objectPath(root, type, name);
-      let fd = fds.get(path);
-      try {
-        if (fd !== undefined) {
-          // Least recently used goes first: move this one to the end.
-          fds.delete(path);
-          fds.set(path, fd);
-        } else {
-          fd = openSync(path, 'r');
-          fds.set(path, fd);
-          if (fds.size > MAX_OPEN_FILES) {
-            const [oldest, ofd] = fds.entries().next().value as [string, number];
-            fds.delete(oldest);
-            closeSync(ofd);
-          }
-        }
-        const buf = Buffer.allocUnsafe(length);
-        let got = 0;
-        while (got < length) {
-          const n = readSync(fd, buf, got, length - got, offset + got);
-          if (n === 0) break;
-          got += n;
-        }
-        if (got !== length) fail('INTEGRITY', `object ${type}/${name} is shorter than expected`);
-        return buf;
-      } catch (e) {
-        if (e instanceof AirgapError) throw e;
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT')
-          fail('NOT_FOUND', `object ${type}/${name} not found`);
-        throw fromSystemError(e, `reading ${type}/${name}`);
-      }
+      const buf = Buffer.allocUnsafe(length);
+      if (readCached(type, name, offset, buf) !== length)
+        fail('INTEGRITY', `object ${type}/${name} is shorter than expected`);
+      return buf;
     },
 
     async stat(type, name): Promise<ObjectInfo | null> {

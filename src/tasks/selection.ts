@@ -1,6 +1,7 @@
 // Which snapshots a replication sends: all, the newest per source (host + paths, as restic groups
 // them), or those carrying any of the given tags.
 import type { SelectionConfig } from '../config/plans.js';
+import { compareStrings } from '../util/compare.js';
 
 export interface SelectableSnapshot {
   id: string;
@@ -11,7 +12,7 @@ export interface SelectableSnapshot {
 }
 
 export function selectSnapshots<S extends SelectableSnapshot>(all: readonly S[], sel: SelectionConfig): S[] {
-  const sorted = [...all].sort((a, b) => a.time.localeCompare(b.time) || a.id.localeCompare(b.id));
+  const sorted = [...all].sort((a, b) => compareStrings(a.time, b.time) || compareStrings(a.id, b.id));
   switch (sel.select) {
     case 'all':
       return sorted;
@@ -20,7 +21,7 @@ export function selectSnapshots<S extends SelectableSnapshot>(all: readonly S[],
     case 'latest-per-source': {
       const latest = new Map<string, S>();
       for (const s of sorted) latest.set(JSON.stringify([s.host, [...s.paths].sort()]), s);
-      return [...latest.values()].sort((a, b) => a.time.localeCompare(b.time) || a.id.localeCompare(b.id));
+      return [...latest.values()].sort((a, b) => compareStrings(a.time, b.time) || compareStrings(a.id, b.id));
     }
   }
 }

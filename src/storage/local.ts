@@ -23,8 +23,12 @@ export function objectPath(root: string, type: ObjectType, name: string): string
 
 // Enough for the packs a restore hops between (~60 per GiB); well under the usual limit of 1024.
 const MAX_OPEN_FILES = 256;
-/** Reads up to this size go through the open descriptors, synchronously (see readInto). */
-const SYNC_READ_MAX = 1024 * 1024;
+/**
+ * Reads up to this size go through the open descriptors, synchronously (see readInto): every blob of
+ * a restore (chunks are at most 4 MiB by default), while a copy's whole packs (16 MiB) stay off the
+ * event loop.
+ */
+const SYNC_READ_MAX = 8 * 1024 * 1024;
 
 function readError(e: unknown, type: ObjectType, name: string): Error {
   if (e instanceof AirgapError) return e;
@@ -134,9 +138,9 @@ export function openLocalBackend(root: string): Backend {
     },
 
     async readInto(type, name, offset, target) {
-      // Small ranges (a restore's blobs) come through the open descriptors; whole objects (a copy's
-      // MiB reads) through the thread pool, on a descriptor of their own that no eviction can close
-      // under an asynchronous read.
+      // Blobs (a restore's reads) come through the open descriptors; whole packs (a copy's reads)
+      // through the thread pool, on a descriptor of their own that no eviction can close under an
+      // asynchronous read.
       if (target.length <= SYNC_READ_MAX) return readCached(type, name, offset, target);
       let fh: FileHandle | undefined;
       try {

@@ -21,7 +21,7 @@ import { AirgapError, fail, fromSystemError } from '../errors.js';
 import { loadIndex, newReadScratch, readBlobInto, type Repository } from '../repository/repository.js';
 import { findSnapshot } from '../repository/snapshots.js';
 import { loadTree, type TreeNode } from '../repository/tree.js';
-import { collectYoungGarbage } from '../util/gc.js';
+import { youngCollectionEvery } from '../util/gc.js';
 import { compileMatcher } from '../util/glob.js';
 import { nsToSeconds } from './node-meta.js';
 import { restoreXattrs, type XattrRestore } from './xattrs.js';
@@ -43,8 +43,6 @@ export interface RestoreResult {
   bytes: number;
   errors: { path: string; message: string }[];
 }
-
-const GC_EVERY = 8 * 1024 * 1024;
 
 function checkTarget(target: string): void {
   try {
@@ -84,7 +82,7 @@ export async function restore(
   // Blobs are decoded into the same buffers every time; the decipher's per-call output is freed by a
   // young-generation collection every few MiB (src/util/gc.ts).
   const scratch = newReadScratch();
-  let sinceGc = 0;
+  const collected = youngCollectionEvery(8 * 1024 * 1024);
   try {
     mkdirSync(target, { recursive: true });
   } catch (e) {
@@ -132,11 +130,7 @@ export async function restore(
         let off = 0;
         while (off < data.length) off += writeSync(fd, data, off, data.length - off);
         result.bytes += data.length;
-        sinceGc += data.length;
-        if (sinceGc >= GC_EVERY) {
-          sinceGc = 0;
-          collectYoungGarbage();
-        }
+        collected(data.length);
         opts.onProgress?.({ files: result.files, bytes: result.bytes, current: dest });
       }
     } finally {

@@ -10,6 +10,7 @@ import type { EncodePool } from './encode-pool.js';
 import { encodeIndexFileOf } from './index-file.js';
 import { newPack, newPackStream, type PackBuilder } from './pack.js';
 import type { StagedObject } from '../storage/backend.js';
+import { newScratch } from '../util/scratch.js';
 import { computeBlobId, hexId, sha256Hex, type Repository } from './repository.js';
 
 export interface BlobWriterStats {
@@ -75,7 +76,7 @@ export function createBlobWriter(repo: Repository, opts: BlobWriterOptions = {})
   // and nothing of them stays in memory; otherwise (the vault) they are built in memory and put whole.
   const stage = repo.backend.stage?.bind(repo.backend);
   const stagedOf = new WeakMap<PackBuilder, StagedObject>();
-  const scratch = { buf: Buffer.alloc(0) };
+  const scratch = newScratch();
   const open: Record<BlobType, PackBuilder | null> = { data: null, tree: null };
   const builder = (type: BlobType): PackBuilder => {
     let b = open[type];

@@ -1,15 +1,8 @@
 // The encoding of one stored blob (and of every other encrypted object): seal(flag ‖ payload), where
 // flag says whether payload is zstd-compressed. See docs/FORMAT.md, "Encrypted blob".
 import { fail } from '../errors.js';
-import {
-  decompress,
-  decompressInto,
-  ensureScratch,
-  maybeCompress,
-  FLAG_RAW,
-  FLAG_ZSTD,
-  type Scratch,
-} from './compress.js';
+import { decompress, decompressInto, maybeCompress, FLAG_RAW, FLAG_ZSTD } from './compress.js';
+import { ensureScratch, newScratch, type Scratch } from '../util/scratch.js';
 import { open, openInto, seal, sealInto, SEAL_OVERHEAD } from './crypto.js';
 
 export type BlobType = 'data' | 'tree';
@@ -40,15 +33,19 @@ export function encodeBlobInto(
   return sealInto(encKey, [FLAGS[flag]!, payload], out, offset);
 }
 
-export function decodeBlob(encKey: Buffer, stored: Uint8Array, what: string): Buffer {
-  const inner = open(encKey, stored, what);
+/** Checks the flag of a decrypted blob (flag ‖ payload) and decompresses the payload with `inflate`. */
+function inflateChecked<T>(inner: Buffer, what: string, inflate: (flag: number, payload: Buffer) => T): T {
   const flag = inner[0];
   if (flag !== FLAG_RAW && flag !== FLAG_ZSTD) fail('INTEGRITY', `${what}: unknown compression flag ${flag}`);
   try {
-    return decompress(flag, inner.subarray(1));
+    return inflate(flag, inner.subarray(1));
   } catch {
     return fail('INTEGRITY', `${what}: cannot be decompressed`);
   }
+}
+
+export function decodeBlob(encKey: Buffer, stored: Uint8Array, what: string): Buffer {
+  return inflateChecked(open(encKey, stored, what), what, decompress);
 }
 
 /** Reused buffers for decodeBlobInto: one for the decrypted payload, one for the decompressed blob. */
@@ -58,7 +55,7 @@ export interface DecodeScratch {
 }
 
 export function newDecodeScratch(): DecodeScratch {
-  return { plain: { buf: Buffer.alloc(0) }, raw: { buf: Buffer.alloc(0) } };
+  return { plain: newScratch(), raw: newScratch() };
 }
 
 /**
@@ -73,14 +70,9 @@ export function decodeBlobInto(
 ): Uint8Array {
   const inner = ensureScratch(scratch.plain, Math.max(0, stored.length - SEAL_OVERHEAD));
   const n = openInto(encKey, stored, inner, what);
-  const flag = inner[0];
-  if (n < 1 || (flag !== FLAG_RAW && flag !== FLAG_ZSTD))
-    fail('INTEGRITY', `${what}: unknown compression flag ${flag}`);
-  try {
-    return decompressInto(flag, inner.subarray(1, n), scratch.raw);
-  } catch {
-    return fail('INTEGRITY', `${what}: cannot be decompressed`);
-  }
+  return inflateChecked(inner.subarray(0, n), what, (flag, payload) =>
+    decompressInto(flag, payload, scratch.raw),
+  );
 }
 
 /** JSON documents (snapshots, trees, keys' payload) use the same encoding. */

@@ -4,6 +4,7 @@
 // garbage that inflates the resident size of a long backup.
 import { decompress as zstdDecompress } from 'zstd-napi';
 import zstd from 'zstd-napi/binding.js';
+import { ensureScratch, newScratch, type Scratch } from '../util/scratch.js';
 
 export const FLAG_RAW = 0;
 export const FLAG_ZSTD = 1;
@@ -11,7 +12,7 @@ export const FLAG_ZSTD = 1;
 const { CCtx, DCtx, compressBound, getFrameContentSize } = zstd; // a native CommonJS module: no named ESM exports
 let cctx: InstanceType<typeof CCtx> | undefined;
 let dctx: InstanceType<typeof DCtx> | undefined;
-let scratch = Buffer.allocUnsafe(0);
+const scratch = newScratch();
 
 /**
  * Returns [flag, payload]. Level 0 disables compression. A compressed payload is a view into a scratch
@@ -21,24 +22,14 @@ export function maybeCompress(data: Uint8Array, level: number): [number, Uint8Ar
   if (level <= 0 || data.length < 64) return [FLAG_RAW, data];
   cctx ??= new CCtx();
   const bound = compressBound(data.length);
-  if (scratch.length < bound) scratch = Buffer.allocUnsafe(bound);
-  const n = cctx.compress(scratch, data, level);
-  if (n <= data.length - (data.length >> 5)) return [FLAG_ZSTD, scratch.subarray(0, n)];
+  const out = ensureScratch(scratch, bound);
+  const n = cctx.compress(out, data, level);
+  if (n <= data.length - (data.length >> 5)) return [FLAG_ZSTD, out.subarray(0, n)];
   return [FLAG_RAW, data];
 }
 
 export function decompress(flag: number, payload: Buffer): Buffer {
   return flag === FLAG_ZSTD ? zstdDecompress(payload) : payload;
-}
-
-/** A buffer that grows when asked for more and is otherwise reused. */
-export interface Scratch {
-  buf: Buffer;
-}
-
-export function ensureScratch(s: Scratch, size: number): Buffer {
-  if (s.buf.length < size) s.buf = Buffer.allocUnsafe(Math.max(size, s.buf.length * 2));
-  return s.buf;
 }
 
 /**

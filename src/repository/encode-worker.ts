@@ -6,7 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { encodeBlobInto, maxEncodedLength } from './blob.js';
 import { blobId } from './crypto.js';
-import { collectYoungGarbage } from '../util/gc.js';
+import { youngCollectionEvery } from '../util/gc.js';
 
 const { encKey, idKey, level } = workerData as { encKey: Uint8Array; idKey: Uint8Array; level: number };
 const key = Buffer.from(encKey);
@@ -15,8 +15,7 @@ const held = new Map<number, { buf: ArrayBuffer; length: number }>();
 // The cipher's 64 KiB output buffers are the only garbage here, and a thread whose JavaScript heap
 // hardly grows collects them late: glibc then keeps up to the thread's whole arena resident. A
 // young-generation GC every few MiB frees them for well under a millisecond.
-const GC_EVERY = 4 * 1024 * 1024;
-let sinceGc = 0;
+const collected = youngCollectionEvery(4 * 1024 * 1024);
 
 type Msg =
   | { op: 'encode'; seq: number; buf: ArrayBuffer; length: number }
@@ -31,11 +30,7 @@ function encode(seq: number, buf: ArrayBuffer, length: number): void {
   const slot = Buffer.from(buf);
   const n = encodeBlobInto(key, slot.subarray(0, length), level, slot, 0);
   parentPort!.postMessage({ seq, buf, length: n }, [buf]);
-  sinceGc += length;
-  if (sinceGc >= GC_EVERY) {
-    sinceGc = 0;
-    collectYoungGarbage();
-  }
+  collected(length);
 }
 
 parentPort!.on('message', (msg: Msg) => {

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { fail } from '../errors.js';
 import { BLOB_TYPE_CODE, BLOB_TYPES, type BlobType } from './blob.js';
 import { open, seal } from './crypto.js';
+import { ensureScratch, type Scratch } from '../util/scratch.js';
 
 export const HEADER_ENTRY_LEN = 41; // type u8, length u32, rawLength u32, id[32]
 
@@ -105,7 +106,7 @@ export interface PackBuilder {
  */
 const STAGING = 1024 * 1024;
 
-export function newPackStream(out: { write(data: Uint8Array): void }, scratch: { buf: Buffer }): PackBuilder {
+export function newPackStream(out: { write(data: Uint8Array): void }, scratch: Scratch): PackBuilder {
   const entries = newEntryList();
   const hash = createHash('sha256');
   let size = 0;
@@ -138,10 +139,10 @@ export function newPackStream(out: { write(data: Uint8Array): void }, scratch: {
       put(stored);
     },
     addEncoded(type, id, rawLength, maxLength, write) {
-      if (scratch.buf.length < maxLength) scratch.buf = Buffer.allocUnsafe(maxLength);
-      const length = write(scratch.buf, 0);
+      const buf = ensureScratch(scratch, maxLength);
+      const length = write(buf, 0);
       entries.push(type, id, size, length, rawLength);
-      put(scratch.buf.subarray(0, length));
+      put(buf.subarray(0, length));
     },
     get size() {
       return size;

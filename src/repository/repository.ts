@@ -3,8 +3,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { fail } from '../errors.js';
 import type { Backend } from '../storage/backend.js';
-import { type BlobType, decodeBlob, decodeBlobInto, type DecodeScratch } from './blob.js';
-import { ensureScratch, type Scratch } from './compress.js';
+import { type BlobType, decodeBlob, decodeBlobInto, newDecodeScratch, type DecodeScratch } from './blob.js';
+import { ensureScratch, newScratch, type Scratch } from '../util/scratch.js';
 import { newBlobIndex, type BlobIndex, type BlobLocation } from './blob-index.js';
 import { createChunker, type Chunker } from './chunker.js';
 import { encodeConfig, newConfig, parseConfig, signConfig, verifyConfig, type RepoConfig } from './config.js';
@@ -109,22 +109,55 @@ export function computeBlobId(repo: Repository, plain: Uint8Array): Buffer {
   return blobId(repo.keys.id, plain);
 }
 
-export async function readBlobAt(repo: Repository, id: Buffer, loc: BlobLocation): Promise<Buffer> {
+/** Reused buffers of a bulk reader: the stored bytes, then decodeBlobInto's. */
+export interface ReadScratch extends DecodeScratch {
+  stored: Scratch;
+}
+
+export function newReadScratch(): ReadScratch {
+  return { ...newDecodeScratch(), stored: newScratch() };
+}
+
+/**
+ * Reads and verifies a blob at one location. With a scratch, into its reused buffers (the view is
+ * valid until the next call with it), read without allocating where the backend can read into a buffer.
+ */
+async function readBlobAt(
+  repo: Repository,
+  id: Buffer,
+  loc: BlobLocation,
+  scratch?: ReadScratch,
+): Promise<Uint8Array> {
   const what = `${loc.type} blob ${hexId(id).slice(0, 12)} in pack ${loc.pack.slice(0, 12)}`;
-  const stored = await repo.backend.getRange('data', loc.pack, loc.offset, loc.length);
-  const plain = decodeBlob(repo.keys.enc, stored, what);
+  let plain: Uint8Array;
+  if (scratch && repo.backend.readInto) {
+    const stored = ensureScratch(scratch.stored, loc.length).subarray(0, loc.length);
+    const got = await repo.backend.readInto('data', loc.pack, loc.offset, stored);
+    if (got !== loc.length) fail('INTEGRITY', `${what}: the pack is shorter than its index says`);
+    plain = decodeBlobInto(repo.keys.enc, stored, what, scratch);
+  } else {
+    const stored = await repo.backend.getRange('data', loc.pack, loc.offset, loc.length);
+    plain = scratch
+      ? decodeBlobInto(repo.keys.enc, stored, what, scratch)
+      : decodeBlob(repo.keys.enc, stored, what);
+  }
   if (!computeBlobId(repo, plain).equals(id)) fail('INTEGRITY', `${what}: content does not match its ID`);
   return plain;
 }
 
-/** Reads and verifies a blob, trying every known location before giving up. */
-export async function readBlob(repo: Repository, id: Buffer, type?: BlobType): Promise<Buffer> {
+/** Tries every known location of a blob before giving up. */
+async function readFromAnyLocation(
+  repo: Repository,
+  id: Buffer,
+  type: BlobType | undefined,
+  scratch?: ReadScratch,
+): Promise<Uint8Array> {
   const locs = repo.index.lookupAll(id);
   if (locs.length === 0) fail('INTEGRITY', `${type ?? 'blob'} ${hexId(id).slice(0, 12)} is not in the index`);
   let last: unknown;
   for (const loc of locs) {
     try {
-      return await readBlobAt(repo, id, loc);
+      return await readBlobAt(repo, id, loc, scratch);
     } catch (e) {
       last = e;
     }
@@ -132,45 +165,19 @@ export async function readBlob(repo: Repository, id: Buffer, type?: BlobType): P
   throw last;
 }
 
-/** Reused buffers of a bulk reader: the stored bytes, then decodeBlobInto's. */
-export interface ReadScratch extends DecodeScratch {
-  stored: Scratch;
+/** Reads and verifies a blob into a buffer of its own. */
+export async function readBlob(repo: Repository, id: Buffer, type?: BlobType): Promise<Buffer> {
+  return (await readFromAnyLocation(repo, id, type)) as Buffer; // decodeBlob's own buffer
 }
 
-/**
- * readBlob() into reused buffers (see decodeBlobInto): the view it returns is valid until the next call
- * with the same scratch. Backends that can read into a buffer are read without allocating.
- */
+/** readBlob() into reused buffers: the view it returns is valid until the next call with `scratch`. */
 export async function readBlobInto(
   repo: Repository,
   id: Buffer,
   scratch: ReadScratch,
   type?: BlobType,
 ): Promise<Uint8Array> {
-  const locs = repo.index.lookupAll(id);
-  if (locs.length === 0) fail('INTEGRITY', `${type ?? 'blob'} ${hexId(id).slice(0, 12)} is not in the index`);
-  let last: unknown;
-  for (const loc of locs) {
-    const what = `${loc.type} blob ${hexId(id).slice(0, 12)} in pack ${loc.pack.slice(0, 12)}`;
-    try {
-      let stored: Uint8Array;
-      if (repo.backend.readInto) {
-        stored = ensureScratch(scratch.stored, loc.length).subarray(0, loc.length);
-        const got = await repo.backend.readInto('data', loc.pack, loc.offset, stored);
-        if (got !== loc.length) fail('INTEGRITY', `${what}: the pack is shorter than its index says`);
-      } else stored = await repo.backend.getRange('data', loc.pack, loc.offset, loc.length);
-      const plain = decodeBlobInto(repo.keys.enc, stored, what, scratch);
-      if (!computeBlobId(repo, plain).equals(id)) fail('INTEGRITY', `${what}: content does not match its ID`);
-      return plain;
-    } catch (e) {
-      last = e;
-    }
-  }
-  throw last;
-}
-
-export function newReadScratch(): ReadScratch {
-  return { stored: { buf: Buffer.alloc(0) }, plain: { buf: Buffer.alloc(0) }, raw: { buf: Buffer.alloc(0) } };
+  return readFromAnyLocation(repo, id, type, scratch);
 }
 
 export function sha256Hex(parts: readonly Uint8Array[]): string {

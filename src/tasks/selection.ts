@@ -21,7 +21,9 @@ export function selectSnapshots<S extends SelectableSnapshot>(all: readonly S[],
     case 'latest-per-source': {
       const latest = new Map<string, S>();
       for (const s of sorted) latest.set(JSON.stringify([s.host, [...s.paths].sort()]), s);
-      return [...latest.values()].sort((a, b) => compareStrings(a.time, b.time) || compareStrings(a.id, b.id));
+      return [...latest.values()].sort(
+        (a, b) => compareStrings(a.time, b.time) || compareStrings(a.id, b.id),
+      );
     }
   }
 }

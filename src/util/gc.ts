@@ -29,8 +29,22 @@ export function collectGarbage(): void {
  * that node:crypto returns per call: a bulk reader calls it every few MiB instead of letting them pile
  * up until V8's external-memory limit (~64 MiB) triggers a full collection.
  */
-export function collectYoungGarbage(): void {
+function collectYoungGarbage(): void {
   gcFunction()?.({ type: 'minor' });
+}
+
+/**
+ * Returns a counter that runs collectYoungGarbage() once every `bytes` of data it is told about: for
+ * loops that leave node:crypto's per-call buffers behind them.
+ */
+export function youngCollectionEvery(bytes: number): (processed: number) => void {
+  let since = 0;
+  return (processed) => {
+    since += processed;
+    if (since < bytes) return;
+    since = 0;
+    collectYoungGarbage();
+  };
 }
 
 /**

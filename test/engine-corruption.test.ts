@@ -152,6 +152,37 @@ test('a flipped byte in a pack: check --read-data names the file; restore recove
     );
 });
 
+test('a truncated pack: restore names the files whose blobs were cut off and recovers the others', async () => {
+  const repo = copyRepo('truncate');
+  const pack = packOf('docs/file-2.bin');
+  const path = objectPath(repo, 'data', pack);
+  const bytes = readFileSync(path);
+  const cut = Math.floor(bytes.length / 2);
+  writeFileSync(path, bytes.subarray(0, cut));
+  const reopened = await openRepository(openLocalBackend(repo), PASSWORD);
+  await loadIndex(reopened);
+  const cutOff = [...fx.contentOf]
+    .filter(([, content]) =>
+      content.some((c) => {
+        const loc = reopened.index.lookup(Buffer.from(c, 'hex'))!;
+        return loc.pack === pack && loc.offset + loc.length > cut;
+      }),
+    )
+    .map(([f]) => f);
+  assert.ok(cutOff.length > 0);
+
+  const target = join(fx.dir, 'truncate-restore');
+  const r = await runCli(['--repo', repo, 'restore', 'latest', '--target', target], { env });
+  assert.equal(r.code, 13, r.stderr);
+  assert.match(r.stderr, /shorter than its index says/);
+  assert.doesNotMatch(r.stderr, /internal error|\n\s+at /);
+  for (const f of cutOff) assert.ok(r.stderr.includes(f), `${f} not named:\n${r.stderr}`);
+  const restored = describeTree(restoredPath(target, fx.src));
+  const expected = new Map([...fx.source].filter(([p]) => !cutOff.includes(p)));
+  const got = new Map([...restored].filter(([p]) => !cutOff.includes(p)));
+  assert.deepEqual(compareTrees(expected, got, { xattrs: false }), []);
+});
+
 test('a deleted pack: check without --read-data reports it and names the affected files', async () => {
   const repo = copyRepo('delete');
   const victim = 'file-3.bin';
